@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+const (
+	sqlEventInsert = `INSERT INTO events (id, channel, auth_channels, received_at, remote_addr, content_type, body,
+	shape, state, error, attempts, processed_at, received_count, stored_count, status_count, updated_count, notice_count)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
+	sqlEventFinish = `UPDATE events SET shape = $2, state = $3, error = $4, attempts = attempts + 1, processed_at = $5,
+	received_count = $6, stored_count = $7, status_count = $8, updated_count = $9, notice_count = $10 WHERE id = $1`
+	sqlEventColumns = `id, channel, auth_channels, received_at, remote_addr, content_type, shape, state, error,
+	attempts, processed_at, received_count, stored_count, status_count, updated_count, notice_count`
+	sqlEventGet       = `SELECT ` + sqlEventColumns + `, body FROM events WHERE id = $1`
+	sqlEventMarkRetry = `UPDATE events SET state = 'pending', error = $2 WHERE id = $1`
+	sqlEventList      = `SELECT ` + sqlEventColumns + ` FROM events
+	WHERE (CAST($1 AS TEXT) = '' OR state = $1) AND (CAST($2 AS TEXT) = '' OR id < $2) ORDER BY id DESC LIMIT $3`
+	sqlEventCountByState = `SELECT state, COUNT(*) FROM events GROUP BY state`
+)
+
+// EventInsert stores a raw webhook in tx. ev.ID is assigned when empty.
+func (s *Store) EventInsert(ctx context.Context, tx Tx, ev *Event) error {
+	if ev.ID == "" {
+		ev.ID = NewID()
+	}
+	if ev.ReceivedAt.IsZero() {
+		ev.ReceivedAt = s.now()
+	}
+	if ev.State == "" {
+		ev.State = EventPending
+	}
+	body := ev.Body
+	if body == nil {
+		body = []byte{}
+	}
+	c := ev.Counts
+	_, err := tx.Exec(ctx, sqlEventInsert, ev.ID, ev.Channel, joinList(ev.AuthChannels), ms(ev.ReceivedAt),
+		ev.RemoteAddr, ev.ContentType, body, ev.Shape, ev.State, ev.Error, ev.Attempts, ms(ev.ProcessedAt),
+		c.Received, c.Stored, c.Statuses, c.Updated, c.Notices)
+	if err != nil {
+		return fmt.Errorf("event insert: %w", err)
+	}
+	return nil
+}
+
+// EventFinish records the outcome of processing an event: state processed or failed, the reason, and counts.
+func (s *Store) EventFinish(ctx context.Context, tx Tx, id, shape, state, reason string, c Counts) error {
+	n, err := tx.Exec(ctx, sqlEventFinish, id, shape, state, reason, ms(s.now()), c.Received, c.Stored, c.Statuses, c.Updated, c.Notices)
+	if err != nil {
+		return fmt.Errorf("event finish %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("event finish %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// EventMarkRetry puts an event back to pending with the reason of the last failure.
+func (s *Store) EventMarkRetry(ctx context.Context, tx Tx, id, reason string) error {
+	n, err := tx.Exec(ctx, sqlEventMarkRetry, id, reason)
+	if err != nil {
+		return fmt.Errorf("event mark retry %s: %w", id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("event mark retry %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// EventGet returns one event with its raw body. With a Tx it reads inside it.
+func (s *Store) EventGet(ctx context.Context, q Conn, id string) (Event, error) {
+	if q == nil {
+		q = s.drv.Read()
+	}
+	var ev Event
+	var auth string
+	var recv, proc int64
+	c := &ev.Counts
+	err := q.QueryRow(ctx, sqlEventGet, id).Scan(&ev.ID, &ev.Channel, &auth, &recv, &ev.RemoteAddr, &ev.ContentType,
+		&ev.Shape, &ev.State, &ev.Error, &ev.Attempts, &proc, &c.Received, &c.Stored, &c.Statuses, &c.Updated, &c.Notices, &ev.Body)
+	if errors.Is(err, ErrNoRows) {
+		return Event{}, fmt.Errorf("event %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("event get %s: %w", id, err)
+	}
+	ev.AuthChannels = splitList(auth)
+	ev.ReceivedAt, ev.ProcessedAt = fromMS(recv), fromMS(proc)
+	return ev, nil
+}
+
+// EventFilter selects events for EventList.
+type EventFilter struct {
+	State  string // "" for all
+	Cursor string
+	Limit  int
+}
+
+// EventList lists events newest first, without bodies.
+func (s *Store) EventList(ctx context.Context, f EventFilter) (Page[Event], error) {
+	limit := clampLimit(f.Limit)
+	rows, err := s.drv.Read().Query(ctx, sqlEventList, f.State, f.Cursor, limit+1)
+	if err != nil {
+		return Page[Event]{}, fmt.Errorf("event list: %w", err)
+	}
+	defer rows.Close()
+	page := Page[Event]{Items: []Event{}}
+	for rows.Next() {
+		var ev Event
+		var auth string
+		var recv, proc int64
+		c := &ev.Counts
+		if err := rows.Scan(&ev.ID, &ev.Channel, &auth, &recv, &ev.RemoteAddr, &ev.ContentType, &ev.Shape, &ev.State,
+			&ev.Error, &ev.Attempts, &proc, &c.Received, &c.Stored, &c.Statuses, &c.Updated, &c.Notices); err != nil {
+			return Page[Event]{}, fmt.Errorf("event list scan: %w", err)
+		}
+		ev.AuthChannels = splitList(auth)
+		ev.ReceivedAt, ev.ProcessedAt = fromMS(recv), fromMS(proc)
+		page.Items = append(page.Items, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[Event]{}, fmt.Errorf("event list: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		page.Next = page.Items[limit-1].ID
+	}
+	return page, nil
+}
+
+// EventCounts returns how many events are in each state.
+func (s *Store) EventCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.drv.Read().Query(ctx, sqlEventCountByState)
+	if err != nil {
+		return nil, fmt.Errorf("event counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("event counts scan: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 500:
+		return 500
+	}
+	return n
+}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wagate/wagate/internal/wa"
+)
+
+const (
+	sqlMessageInsert = `INSERT INTO messages (id, channel, conversation_id, contact_id, direction, provider_id, type, text,
+	payload, raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status,
+	status, status_rank, status_at, provider_ts, sort_at, event_id, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+	$24, $25, $26, $26) ON CONFLICT DO NOTHING`
+	sqlMessageColumns = `id, channel, conversation_id, contact_id, direction, COALESCE(provider_id, ''), type, text, payload,
+	raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status, status,
+	status_at, error_code, error_title, error_detail, provider_ts, event_id, created_at, updated_at, sort_at`
+	sqlMessageGet        = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE id = $1`
+	sqlMessageByProvider = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE channel = $1 AND provider_id = $2`
+	sqlMessageList       = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE conversation_id = $1
+	AND ($2 = 0 OR sort_at < $3 OR (sort_at = $3 AND id < $4)) ORDER BY sort_at DESC, id DESC LIMIT $5`
+	sqlStatusHistory = `SELECT status, provider_ts, recorded_at, error_code, error_title, error_detail, conversation, pricing
+	FROM message_statuses WHERE message_id = $1 ORDER BY recorded_at, provider_ts`
+	sqlMessageSetProviderID = `UPDATE messages SET provider_id = $2, updated_at = $3 WHERE id = $1 AND provider_id IS NULL`
+)
+
+func (m *Message) sortTime() time.Time {
+	if !m.ProviderTime.IsZero() {
+		return m.ProviderTime
+	}
+	return m.CreatedAt
+}
+
+// MessageInsert stores a message and records it on its conversation. It is idempotent on the provider id: when
+// a message with the same channel and provider id exists already, nothing changes and it returns false.
+// Inbound messages extend the conversation's 24-hour window. ID, CreatedAt and Status get defaults when empty.
+func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, error) {
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	now := s.now()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = now
+	}
+	m.UpdatedAt = m.CreatedAt
+	if m.Status == "" {
+		if m.Direction == DirectionIn {
+			m.Status = wa.StatusReceived
+		} else {
+			m.Status = wa.StatusQueued
+		}
+	}
+	if m.StatusAt.IsZero() {
+		m.StatusAt = now
+	}
+	var errs string
+	if len(m.Errors) > 0 {
+		b, err := json.Marshal(m.Errors)
+		if err != nil {
+			return false, fmt.Errorf("message insert: errors: %w", err)
+		}
+		errs = string(b)
+	}
+	n, err := tx.Exec(ctx, sqlMessageInsert, m.ID, m.Channel, m.ConversationID, m.ContactID, m.Direction,
+		nullable(m.ProviderID), m.Type, m.Text, rawText(m.Payload), rawText(m.Raw), m.ReplyTo, m.Forwarded,
+		rawText(m.Referral), errs, m.MediaID, m.MediaMime, m.MediaSHA256, m.MediaFilename, m.MediaStatus,
+		string(m.Status), m.Status.Rank(), ms(m.StatusAt), ms(m.ProviderTime), ms(m.sortTime()), m.EventID, ms(m.CreatedAt))
+	if err != nil {
+		return false, fmt.Errorf("message insert: %w", err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if m.Direction == DirectionOut {
+		if err := s.historyInsert(ctx, tx, m.ID, "", StatusEntry{Status: m.Status, RecordedAt: now}); err != nil {
+			return false, err
+		}
+	}
+	if err := s.conversationTouch(ctx, tx, m); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// MessageSetProviderID records the provider id a send was accepted under and applies any receipts that arrived
+// for that id before it was known. It returns how many parked receipts moved the status forward.
+func (s *Store) MessageSetProviderID(ctx context.Context, tx Tx, id, providerID string) (int, error) {
+	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))
+	if err != nil {
+		return 0, fmt.Errorf("message set provider id: %w", err)
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("message set provider id %s: %w", id, ErrNotFound)
+	}
+	m, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
+	if err != nil {
+		return 0, fmt.Errorf("message set provider id: %w", err)
+	}
+	return s.unparkReceipts(ctx, tx, &m)
+}
+
+// MessageGet returns a message with its status history.
+func (s *Store) MessageGet(ctx context.Context, id string) (Message, error) {
+	q := s.drv.Read()
+	m, err := scanMessage(q.QueryRow(ctx, sqlMessageGet, id))
+	if errors.Is(err, ErrNoRows) {
+		return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("message get %s: %w", id, err)
+	}
+	if m.History, err = s.history(ctx, q, id); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// MessageGetByProviderID returns the message a channel knows under a provider id, with its history.
+func (s *Store) MessageGetByProviderID(ctx context.Context, channel, providerID string) (Message, error) {
+	q := s.drv.Read()
+	m, err := scanMessage(q.QueryRow(ctx, sqlMessageByProvider, channel, providerID))
+	if errors.Is(err, ErrNoRows) {
+		return Message{}, fmt.Errorf("message %s/%s: %w", channel, providerID, ErrNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("message by provider id: %w", err)
+	}
+	if m.History, err = s.history(ctx, q, m.ID); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// MessageFilter selects the messages of a conversation.
+type MessageFilter struct {
+	ConversationID string
+	Cursor         string
+	Limit          int
+}
+
+// MessageList lists a conversation's messages newest first (by provider time, then arrival).
+func (s *Store) MessageList(ctx context.Context, f MessageFilter) (Page[Message], error) {
+	cur, has, err := parseKeyCursor(f.Cursor)
+	if err != nil {
+		return Page[Message]{}, err
+	}
+	limit := clampLimit(f.Limit)
+	hasN := 0
+	if has {
+		hasN = 1
+	}
+	rows, err := s.drv.Read().Query(ctx, sqlMessageList, f.ConversationID, hasN, cur.at, cur.id, limit+1)
+	if err != nil {
+		return Page[Message]{}, fmt.Errorf("message list: %w", err)
+	}
+	defer rows.Close()
+	page := Page[Message]{Items: []Message{}}
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return Page[Message]{}, fmt.Errorf("message list scan: %w", err)
+		}
+		page.Items = append(page.Items, m)
+	}
+	if err := rows.Err(); err != nil {
+		return Page[Message]{}, fmt.Errorf("message list: %w", err)
+	}
+	if len(page.Items) > limit {
+		page.Items = page.Items[:limit]
+		last := page.Items[limit-1]
+		page.Next = keyCursor{at: ms(last.sortTime()), id: last.ID}.String()
+	}
+	return page, nil
+}
+
+func (s *Store) history(ctx context.Context, q Conn, id string) ([]StatusEntry, error) {
+	rows, err := q.Query(ctx, sqlStatusHistory, id)
+	if err != nil {
+		return nil, fmt.Errorf("status history: %w", err)
+	}
+	defer rows.Close()
+	var out []StatusEntry
+	for rows.Next() {
+		var e StatusEntry
+		var st, conv, pricing string
+		var pts, rec int64
+		if err := rows.Scan(&st, &pts, &rec, &e.ErrorCode, &e.ErrorTitle, &e.ErrorDetail, &conv, &pricing); err != nil {
+			return nil, fmt.Errorf("status history scan: %w", err)
+		}
+		e.Status, e.ProviderTime, e.RecordedAt = wa.Status(st), fromMS(pts), fromMS(rec)
+		e.Conversation, e.Pricing = textRaw(conv), textRaw(pricing)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func scanMessage(r Row) (Message, error) {
+	var m Message
+	var payload, raw, referral, errs, status string
+	var statusAt, pts, created, updated, sortAt int64
+	if err := r.Scan(&m.ID, &m.Channel, &m.ConversationID, &m.ContactID, &m.Direction, &m.ProviderID, &m.Type, &m.Text,
+		&payload, &raw, &m.ReplyTo, &m.Forwarded, &referral, &errs, &m.MediaID, &m.MediaMime, &m.MediaSHA256,
+		&m.MediaFilename, &m.MediaStatus, &status, &statusAt, &m.ErrorCode, &m.ErrorTitle, &m.ErrorDetail, &pts,
+		&m.EventID, &created, &updated, &sortAt); err != nil {
+		return Message{}, err
+	}
+	m.Payload, m.Raw, m.Referral = textRaw(payload), textRaw(raw), textRaw(referral)
+	if errs != "" {
+		if err := json.Unmarshal([]byte(errs), &m.Errors); err != nil {
+			return Message{}, fmt.Errorf("message %s errors: %w", m.ID, err)
+		}
+	}
+	m.Status = wa.Status(status)
+	m.StatusAt, m.ProviderTime, m.CreatedAt, m.UpdatedAt = fromMS(statusAt), fromMS(pts), fromMS(created), fromMS(updated)
+	return m, nil
+}

@@ -1,0 +1,220 @@
+// Package sqlite opens wagate's embedded SQLite database: one write connection (SQLite has a single writer;
+// queueing writers in Go avoids lock waits) shared with the job queue, a pool of read connections, WAL
+// journaling and full fsync on commit so that an acknowledged webhook survives a crash.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/wagate/wagate/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open SQLite database. It implements store.Driver.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ store.Driver = (*DB)(nil)
+
+// Open opens (creating when missing) the SQLite database at path. It does not migrate; call Migrate.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("sqlite: create data directory: %w", err)
+		}
+	}
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+	u := (&url.URL{Scheme: "file", Path: path}).String()
+	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	read.SetMaxIdleConns(4)
+	return &DB{path: path, write: write, read: read}, nil
+}
+
+// WriteDB returns the single-connection write pool, which the job queue shares.
+func (db *DB) WriteDB() *sql.DB { return db.write }
+
+// Path returns the database file.
+func (db *DB) Path() string { return db.path }
+
+func (db *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies wagate's schema migrations.
+func (db *DB) Migrate(ctx context.Context) error {
+	p, err := db.provider()
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Pending reports whether schema migrations are waiting to be applied.
+func (db *DB) Pending(ctx context.Context) (bool, error) {
+	p, err := db.provider()
+	if err != nil {
+		return false, err
+	}
+	return p.HasPending(ctx)
+}
+
+// Read returns the read pool.
+func (db *DB) Read() store.Conn { return sqlConn{db.read} }
+
+// InTx runs fn in one IMMEDIATE transaction on the write connection.
+func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	if err := fn(sqlTx{sqlConn{tx}, tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// Retryable reports SQLite busy and locked errors.
+func (db *DB) Retryable(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// ReadOnly reports whether err says the database file cannot be written.
+func ReadOnly(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()&0xff == sqlite3.SQLITE_READONLY
+	}
+	return false
+}
+
+// Ping checks both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	return nil
+}
+
+// Name returns "sqlite".
+func (db *DB) Name() string { return "sqlite" }
+
+// Close closes both pools, checkpointing the WAL.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Backup writes a consistent copy of the database to path while it stays in use.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if strings.ContainsRune(path, '\'') {
+		return errors.New("sqlite: backup path must not contain a quote")
+	}
+	if _, err := db.write.ExecContext(ctx, "VACUUM INTO '"+path+"'"); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type sqlConn struct{ e execer }
+
+func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := c.e.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
+	rows, err := c.e.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (c sqlConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
+	return sqlRow{c.e.QueryRowContext(ctx, q, args...)}
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+type sqlRow struct{ r *sql.Row }
+
+func (r sqlRow) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNoRows
+	}
+	return err
+}
+
+type sqlTx struct {
+	sqlConn
+	tx *sql.Tx
+}
+
+func (t sqlTx) Raw() any { return t.tx }

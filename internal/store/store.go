@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Store is wagate's persistence. Methods that change state take the Tx they run in, so that callers compose
+// several changes (and the enqueueing of jobs) into one transaction; reads run on the read pool.
+type Store struct {
+	drv Driver
+	now func() time.Time
+}
+
+// New returns a Store over drv. now is the clock (time.Now when nil).
+func New(drv Driver, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{drv: drv, now: now}
+}
+
+// Driver returns the database driver underneath.
+func (s *Store) Driver() Driver { return s.drv }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.drv.Ping(ctx) }
+
+// Close releases the database.
+func (s *Store) Close() error { return s.drv.Close() }
+
+// InTx runs fn in a write transaction, running it again (up to 5 times) when the database reports a transient
+// conflict. fn must therefore have no effects outside the transaction.
+func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = s.drv.InTx(ctx, fn)
+		if err == nil || !s.drv.Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+// Savepoint runs fn inside a savepoint of tx: when fn fails, its changes are rolled back and the rest of the
+// transaction stays usable.
+func (s *Store) Savepoint(ctx context.Context, tx Tx, fn func() error) error {
+	if _, err := tx.Exec(ctx, "SAVEPOINT sp"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if ferr := fn(); ferr != nil {
+		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT sp"); err != nil {
+			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", err))
+		}
+		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT sp"); err != nil {
+			return errors.Join(ferr, fmt.Errorf("release savepoint: %w", err))
+		}
+		return ferr
+	}
+	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT sp"); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// NewID returns a new time-ordered id (UUIDv7).
+func NewID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func rawText(r json.RawMessage) string {
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r)
+}
+
+func textRaw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+func joinList(l []string) string { return strings.Join(l, ",") }
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

@@ -1,0 +1,478 @@
+// Package storetest is the conformance suite every store driver passes: the same behaviour on SQLite and
+// PostgreSQL, including the forward-only receipt rule, deduplication and pagination.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/wa"
+)
+
+// Opener returns a fresh, migrated, empty store for one test.
+type Opener func(t *testing.T) *store.Store
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Opener) {
+	tests := map[string]func(*testing.T, *store.Store){
+		"EventLifecycle":           testEventLifecycle,
+		"ContactMatching":          testContactMatching,
+		"ContactWithoutPhone":      testContactWithoutPhone,
+		"MessageDedupe":            testMessageDedupe,
+		"WindowFromProviderTime":   testWindow,
+		"ReceiptsEveryOrder":       testReceiptsEveryOrder,
+		"ReceiptFailedTerminal":    testReceiptFailed,
+		"ReceiptDuplicate":         testReceiptDuplicate,
+		"ReceiptParkedThenApplied": testReceiptParked,
+		"ReceiptForInboundIgnored": testReceiptInbound,
+		"Pagination":               testPagination,
+		"NoticeList":               testNotices,
+		"SavepointRollsBackOnlyFn": testSavepoint,
+		"BadCursor":                testBadCursor,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
+func tx(t *testing.T, st *store.Store, fn func(store.Tx) error) {
+	t.Helper()
+	if err := st.InTx(context.Background(), fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func inbound(t *testing.T, st *store.Store, channel, phone, providerID string, at time.Time) (store.Message, bool) {
+	t.Helper()
+	ctx := context.Background()
+	var m store.Message
+	var inserted bool
+	tx(t, st, func(tx store.Tx) error {
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: phone, WAID: wa.Digits(phone), Name: "Ana"})
+		if err != nil {
+			return err
+		}
+		conv, err := st.ConversationEnsure(ctx, tx, channel, c.ID)
+		if err != nil {
+			return err
+		}
+		m = store.Message{Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionIn,
+			ProviderID: providerID, Type: "text", Text: "hola " + providerID, ProviderTime: at,
+			Raw: json.RawMessage(`{"id":"` + providerID + `"}`)}
+		inserted, err = st.MessageInsert(ctx, tx, &m)
+		return err
+	})
+	return m, inserted
+}
+
+func outbound(t *testing.T, st *store.Store, channel, phone, providerID string) store.Message {
+	t.Helper()
+	ctx := context.Background()
+	var m store.Message
+	tx(t, st, func(tx store.Tx) error {
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: phone})
+		if err != nil {
+			return err
+		}
+		conv, err := st.ConversationEnsure(ctx, tx, channel, c.ID)
+		if err != nil {
+			return err
+		}
+		m = store.Message{Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionOut,
+			Type: "text", Text: "reply"}
+		if _, err := st.MessageInsert(ctx, tx, &m); err != nil {
+			return err
+		}
+		if providerID != "" {
+			_, err = st.MessageSetProviderID(ctx, tx, m.ID, providerID)
+		}
+		return err
+	})
+	return m
+}
+
+func receipt(t *testing.T, st *store.Store, channel, providerID string, status wa.Status, at time.Time, errs ...wa.ProviderError) store.ReceiptOutcome {
+	t.Helper()
+	var out store.ReceiptOutcome
+	tx(t, st, func(tx store.Tx) error {
+		var err error
+		out, err = st.ReceiptApply(context.Background(), tx, channel, "ev1", wa.Receipt{MessageID: providerID, Status: status, Timestamp: at, Errors: errs})
+		return err
+	})
+	return out
+}
+
+func get(t *testing.T, st *store.Store, id string) store.Message {
+	t.Helper()
+	m, err := st.MessageGet(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func testEventLifecycle(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	ev := store.Event{Channel: "default", AuthChannels: []string{"default", "b"}, Body: []byte(`{"x":1}`), ContentType: "application/json"}
+	tx(t, st, func(tx store.Tx) error { return st.EventInsert(ctx, tx, &ev) })
+	got, err := st.EventGet(ctx, nil, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.EventPending || string(got.Body) != `{"x":1}` || len(got.AuthChannels) != 2 {
+		t.Fatalf("event = %+v", got)
+	}
+	tx(t, st, func(tx store.Tx) error {
+		return st.EventFinish(ctx, tx, ev.ID, "cloud", store.EventFailed, "bad json", store.Counts{Received: 2, Stored: 1})
+	})
+	got, _ = st.EventGet(ctx, nil, ev.ID)
+	if got.State != store.EventFailed || got.Error != "bad json" || got.Attempts != 1 || got.Counts.Stored != 1 || got.ProcessedAt.IsZero() {
+		t.Fatalf("finished event = %+v", got)
+	}
+	tx(t, st, func(tx store.Tx) error { return st.EventMarkRetry(ctx, tx, ev.ID, "replay") })
+	page, err := st.EventList(ctx, store.EventFilter{State: store.EventPending})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != ev.ID {
+		t.Fatalf("pending list = %+v, %v", page, err)
+	}
+	if _, err := st.EventGet(ctx, nil, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing event err = %v", err)
+	}
+	counts, err := st.EventCounts(ctx)
+	if err != nil || counts[store.EventPending] != 1 {
+		t.Fatalf("counts = %v, %v", counts, err)
+	}
+}
+
+func testContactMatching(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	resolve := func(in store.ContactInput) store.Contact {
+		var c store.Contact
+		tx(t, st, func(tx store.Tx) error {
+			var err error
+			c, err = st.ContactResolve(ctx, tx, in)
+			return err
+		})
+		return c
+	}
+	a := resolve(store.ContactInput{Phone: "+5215512345678", Name: "Ana"})
+	if b := resolve(store.ContactInput{Phone: "+5215512345678", Name: "Ana María"}); b.ID != a.ID || b.Name != "Ana María" {
+		t.Fatalf("exact phone: %+v vs %+v", b, a)
+	}
+	// Same last nine digits, another form of the number: matched while only one contact has them.
+	if b := resolve(store.ContactInput{Phone: "+525512345678"}); b.ID != a.ID {
+		t.Fatalf("tail match: got %s want %s", b.ID, a.ID)
+	}
+	// A second contact with the same tail makes the tail ambiguous: a third form creates a new contact.
+	c2 := resolve(store.ContactInput{Phone: "+34512345678"})
+	if c2.ID == a.ID {
+		// +34 512345678 shares the tail 512345678 with the first contact: exactly one match, so it is matched.
+		t.Log("tail matched the only candidate, as specified")
+	}
+	other := resolve(store.ContactInput{Phone: "+4915112345678"})
+	if other.ID == a.ID {
+		t.Fatal("different tail must not match")
+	}
+	got, err := st.ContactGetByPhone(ctx, "+5215512345678")
+	if err != nil || got.ID != a.ID {
+		t.Fatalf("by phone = %+v, %v", got, err)
+	}
+	if _, err := st.ContactGetByPhone(ctx, "+10000000000"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing phone err = %v", err)
+	}
+}
+
+func testContactWithoutPhone(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	var a, b store.Contact
+	tx(t, st, func(tx store.Tx) error {
+		var err error
+		a, err = st.ContactResolve(ctx, tx, store.ContactInput{UserID: "US.1234", Username: "ana"})
+		if err != nil {
+			return err
+		}
+		b, err = st.ContactResolve(ctx, tx, store.ContactInput{UserID: "US.1234", Phone: "+34696247355"})
+		return err
+	})
+	if a.ID != b.ID || b.Phone != "+34696247355" || b.Username != "ana" {
+		t.Fatalf("bsuid contact: %+v then %+v", a, b)
+	}
+	tx(t, st, func(tx store.Tx) error {
+		_, err := st.ContactResolve(ctx, tx, store.ContactInput{})
+		if err == nil {
+			return errors.New("want error for a contact with neither phone nor user id")
+		}
+		return nil
+	})
+}
+
+func testMessageDedupe(t *testing.T, st *store.Store) {
+	now := time.Now().Truncate(time.Second)
+	m1, ins1 := inbound(t, st, "default", "+34696247355", "wamid.A", now)
+	_, ins2 := inbound(t, st, "default", "+34696247355", "wamid.A", now)
+	if !ins1 || ins2 {
+		t.Fatalf("inserted = %v, %v; want true, false", ins1, ins2)
+	}
+	// The same provider id on another channel is another message.
+	if _, ins := inbound(t, st, "other", "+34696247355", "wamid.A", now); !ins {
+		t.Fatal("same provider id on another channel must be stored")
+	}
+	conv, err := st.ConversationGet(context.Background(), m1.ConversationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.UnreadCount != 1 || conv.LastMessageID != m1.ID || conv.Contact.Phone != "+34696247355" {
+		t.Fatalf("conversation = %+v", conv)
+	}
+	got := get(t, st, m1.ID)
+	if got.Text != "hola wamid.A" || got.Status != wa.StatusReceived || string(got.Raw) != `{"id":"wamid.A"}` {
+		t.Fatalf("message = %+v", got)
+	}
+}
+
+func testWindow(t *testing.T, st *store.Store) {
+	t1 := time.Now().Add(-30 * time.Hour).Truncate(time.Second)
+	m, _ := inbound(t, st, "default", "+34696247355", "wamid.W1", t1)
+	conv, _ := st.ConversationGet(context.Background(), m.ConversationID)
+	if !conv.WindowExpiresAt.Equal(t1.Add(24*time.Hour)) || conv.WindowOpen(time.Now()) {
+		t.Fatalf("old message: window %v open=%v", conv.WindowExpiresAt, conv.WindowOpen(time.Now()))
+	}
+	t2 := time.Now().Add(-1 * time.Hour).Truncate(time.Second)
+	inbound(t, st, "default", "+34696247355", "wamid.W2", t2)
+	// A late-arriving older message neither shortens the window nor becomes the last message.
+	inbound(t, st, "default", "+34696247355", "wamid.W0", t1.Add(-time.Hour))
+	conv, _ = st.ConversationGet(context.Background(), m.ConversationID)
+	if !conv.WindowExpiresAt.Equal(t2.Add(24*time.Hour)) || !conv.WindowOpen(time.Now()) || conv.LastPreview != "hola wamid.W2" {
+		t.Fatalf("window = %v, preview %q", conv.WindowExpiresAt, conv.LastPreview)
+	}
+	if conv.UnreadCount != 3 {
+		t.Fatalf("unread = %d, want 3", conv.UnreadCount)
+	}
+}
+
+func testReceiptsEveryOrder(t *testing.T, st *store.Store) {
+	base := time.Now().Truncate(time.Second)
+	perms := [][]wa.Status{
+		{wa.StatusSent, wa.StatusDelivered, wa.StatusRead},
+		{wa.StatusSent, wa.StatusRead, wa.StatusDelivered},
+		{wa.StatusDelivered, wa.StatusSent, wa.StatusRead},
+		{wa.StatusDelivered, wa.StatusRead, wa.StatusSent},
+		{wa.StatusRead, wa.StatusSent, wa.StatusDelivered},
+		{wa.StatusRead, wa.StatusDelivered, wa.StatusSent},
+	}
+	times := map[wa.Status]time.Time{wa.StatusSent: base, wa.StatusDelivered: base.Add(time.Second), wa.StatusRead: base.Add(2 * time.Second)}
+	for i, perm := range perms {
+		pid := fmt.Sprintf("wamid.P%d", i)
+		m := outbound(t, st, "default", "+34696247355", pid)
+		for _, s := range perm {
+			receipt(t, st, "default", pid, s, times[s])
+		}
+		got := get(t, st, m.ID)
+		if got.Status != wa.StatusRead || !got.StatusAt.Equal(times[wa.StatusRead]) {
+			t.Fatalf("order %v: status %s at %v", perm, got.Status, got.StatusAt)
+		}
+		seen := map[wa.Status]time.Time{}
+		for _, h := range got.History {
+			seen[h.Status] = h.ProviderTime
+		}
+		for s, at := range times {
+			if !seen[s].Equal(at) {
+				t.Fatalf("order %v: history %v lacks %s at %v", perm, got.History, s, at)
+			}
+		}
+		if _, ok := seen[wa.StatusQueued]; !ok || len(got.History) != 4 {
+			t.Fatalf("order %v: history = %+v", perm, got.History)
+		}
+	}
+}
+
+func testReceiptFailed(t *testing.T, st *store.Store) {
+	now := time.Now().Truncate(time.Second)
+	m := outbound(t, st, "default", "+34696247355", "wamid.F")
+	receipt(t, st, "default", "wamid.F", wa.StatusSent, now)
+	out := receipt(t, st, "default", "wamid.F", wa.StatusFailed, now.Add(time.Second),
+		wa.ProviderError{Code: 131026, Title: "Message undeliverable", Details: "not on WhatsApp"})
+	if out != store.ReceiptUpdated {
+		t.Fatalf("failed outcome = %s", out)
+	}
+	if out := receipt(t, st, "default", "wamid.F", wa.StatusRead, now.Add(2*time.Second)); out != store.ReceiptRecorded {
+		t.Fatalf("read after failed = %s, want recorded", out)
+	}
+	got := get(t, st, m.ID)
+	if got.Status != wa.StatusFailed || got.ErrorCode != 131026 || got.ErrorTitle != "Message undeliverable" || got.ErrorDetail != "not on WhatsApp" {
+		t.Fatalf("failed message = %+v", got)
+	}
+}
+
+func testReceiptDuplicate(t *testing.T, st *store.Store) {
+	now := time.Now()
+	m := outbound(t, st, "default", "+34696247355", "wamid.D")
+	outs := []store.ReceiptOutcome{
+		receipt(t, st, "default", "wamid.D", wa.StatusDelivered, now),
+		receipt(t, st, "default", "wamid.D", wa.StatusDelivered, now),
+		receipt(t, st, "default", "wamid.D", wa.StatusDelivered, now),
+	}
+	if outs[0] != store.ReceiptUpdated || outs[1] != store.ReceiptDuplicate || outs[2] != store.ReceiptDuplicate {
+		t.Fatalf("outcomes = %v", outs)
+	}
+	if got := get(t, st, m.ID); len(got.History) != 2 {
+		t.Fatalf("history = %+v", got.History)
+	}
+	if out := receipt(t, st, "default", "wamid.D", wa.Status("bogus"), now); out != store.ReceiptIgnored {
+		t.Fatalf("unknown status outcome = %s", out)
+	}
+}
+
+func testReceiptParked(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	if out := receipt(t, st, "default", "wamid.EARLY", wa.StatusRead, now.Add(time.Second)); out != store.ReceiptParked {
+		t.Fatalf("outcome = %s", out)
+	}
+	receipt(t, st, "default", "wamid.EARLY", wa.StatusDelivered, now)
+	receipt(t, st, "default", "wamid.EARLY", wa.StatusDelivered, now)
+	if n, err := st.ParkedCount(ctx); err != nil || n != 2 {
+		t.Fatalf("parked = %d, %v", n, err)
+	}
+	m := outbound(t, st, "default", "+34696247355", "")
+	var applied int
+	tx(t, st, func(tx store.Tx) error {
+		var err error
+		applied, err = st.MessageSetProviderID(ctx, tx, m.ID, "wamid.EARLY")
+		return err
+	})
+	got := get(t, st, m.ID)
+	if got.Status != wa.StatusRead || got.ProviderID != "wamid.EARLY" || len(got.History) != 3 || applied < 1 {
+		t.Fatalf("after unpark: status %s applied %d history %+v", got.Status, applied, got.History)
+	}
+	if n, _ := st.ParkedCount(ctx); n != 0 {
+		t.Fatalf("parked after apply = %d", n)
+	}
+}
+
+func testReceiptInbound(t *testing.T, st *store.Store) {
+	m, _ := inbound(t, st, "default", "+34696247355", "wamid.T1", time.Now())
+	if out := receipt(t, st, "default", "wamid.T1", wa.StatusDelivered, time.Now()); out != store.ReceiptIgnored {
+		t.Fatalf("outcome = %s", out)
+	}
+	if got := get(t, st, m.ID); got.Status != wa.StatusReceived {
+		t.Fatalf("inbound status changed to %s", got.Status)
+	}
+}
+
+func testPagination(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	var convID string
+	for i := 0; i < 7; i++ {
+		m, _ := inbound(t, st, "default", fmt.Sprintf("+3469624%04d", i), fmt.Sprintf("wamid.C%d", i), base.Add(time.Duration(i)*time.Minute))
+		inbound(t, st, "default", "+34600000001", fmt.Sprintf("wamid.M%d", i), base.Add(time.Duration(i)*time.Second))
+		_ = m
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	pages := 0
+	for {
+		page, err := st.ConversationList(ctx, store.ConversationFilter{Channel: "default", Cursor: cursor, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for i, c := range page.Items {
+			if seen[c.ID] {
+				t.Fatalf("conversation %s twice", c.ID)
+			}
+			seen[c.ID] = true
+			if i > 0 && c.LastMessageAt.After(page.Items[i-1].LastMessageAt) {
+				t.Fatal("conversations not newest first")
+			}
+			if c.Contact.Phone == "+34600000001" {
+				convID = c.ID
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(seen) != 8 || pages != 3 {
+		t.Fatalf("saw %d conversations in %d pages", len(seen), pages)
+	}
+	if page, _ := st.ConversationList(ctx, store.ConversationFilter{Channel: "nope"}); len(page.Items) != 0 {
+		t.Fatal("channel filter ignored")
+	}
+	var texts []string
+	cursor = ""
+	for {
+		page, err := st.MessageList(ctx, store.MessageFilter{ConversationID: convID, Cursor: cursor, Limit: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Items {
+			texts = append(texts, m.Text)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if len(texts) != 7 || texts[0] != "hola wamid.M6" || texts[6] != "hola wamid.M0" {
+		t.Fatalf("messages = %v", texts)
+	}
+}
+
+func testNotices(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	tx(t, st, func(tx store.Tx) error {
+		if err := st.NoticeInsert(ctx, tx, &store.Notice{Channel: "default", Kind: "error", Code: 130429, Title: "Rate limit hit"}); err != nil {
+			return err
+		}
+		return st.NoticeInsert(ctx, tx, &store.Notice{Channel: "default", Kind: "template", Title: "APPROVED", Payload: json.RawMessage(`{"a":1}`)})
+	})
+	page, err := st.NoticeList(ctx, store.NoticeFilter{Kind: "template"})
+	if err != nil || len(page.Items) != 1 || string(page.Items[0].Payload) != `{"a":1}` {
+		t.Fatalf("notices = %+v, %v", page, err)
+	}
+}
+
+func testSavepoint(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	keep := store.Event{Body: []byte("keep")}
+	drop := store.Event{Body: []byte("drop")}
+	tx(t, st, func(tx store.Tx) error {
+		if err := st.EventInsert(ctx, tx, &keep); err != nil {
+			return err
+		}
+		err := st.Savepoint(ctx, tx, func() error {
+			if err := st.EventInsert(ctx, tx, &drop); err != nil {
+				return err
+			}
+			// A duplicate primary key fails the statement; the savepoint keeps the transaction usable.
+			return st.EventInsert(ctx, tx, &store.Event{ID: keep.ID, Body: []byte("dup")})
+		})
+		if err == nil {
+			return errors.New("duplicate id must fail")
+		}
+		return nil
+	})
+	if _, err := st.EventGet(ctx, nil, keep.ID); err != nil {
+		t.Fatalf("kept event: %v", err)
+	}
+	if _, err := st.EventGet(ctx, nil, drop.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("rolled back event: %v", err)
+	}
+}
+
+func testBadCursor(t *testing.T, st *store.Store) {
+	_, err := st.ConversationList(context.Background(), store.ConversationFilter{Cursor: "!!"})
+	if !errors.Is(err, store.ErrBadCursor) {
+		t.Fatalf("err = %v", err)
+	}
+}
