@@ -39,6 +39,9 @@ const DefaultMetaAPIVersion = "v23.0"
 // DefaultMaxWebhookBody is the default limit on an inbound webhook body: 3 MiB.
 const DefaultMaxWebhookBody int64 = 3 << 20
 
+// DefaultDBMaxConns is the default PostgreSQL pool size of one instance.
+const DefaultDBMaxConns = 10
+
 // MaxMaxWebhookBody is the largest accepted MaxWebhookBody: 64 MiB.
 const MaxMaxWebhookBody int64 = 64 << 20
 
@@ -120,6 +123,12 @@ type Config struct {
 	// recipient is given.
 	// Env WAGATE_DEFAULT_RECIPIENT (alias WHATSAPP_DEFAULT_RECIPIENT); file "default_recipient"; default "".
 	DefaultRecipient string
+
+	// DBMaxConns is the size of this instance's PostgreSQL connection pool (1 to 1000); unused on SQLite,
+	// which has one writer and four readers. Several instances share the server's max_connections (100 by
+	// default): keep instances × DBMaxConns below it.
+	// Env WAGATE_DB_MAX_CONNS; default 10.
+	DBMaxConns int
 
 	// Channels are the WhatsApp numbers wagate serves; Channels[0] is the default channel. The default
 	// channel comes from the environment (WAGATE_CHANNEL, WAGATE_PROVIDER and the credential variables,
@@ -266,4 +275,12 @@ func (c *Config) WebhookURLWithToken(ch *Channel) string {
 		u += "?token=" + url.QueryEscape(ch.WebhookSecret.Reveal())
 	}
 	return u
+}
+
+// DatabaseMaxConns returns the PostgreSQL pool size (DBMaxConns, or its default for a hand-built Config).
+func (c *Config) DatabaseMaxConns() int {
+	if c.DBMaxConns <= 0 {
+		return DefaultDBMaxConns
+	}
+	return c.DBMaxConns
 }

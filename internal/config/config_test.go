@@ -817,3 +817,20 @@ func TestConfig_Warnings(t *testing.T) {
 		wantContains(t, strings.Join(b.mustLoad(t).Warnings(), "\n"), "360dialog rejects webhook URLs with a port")
 	})
 }
+
+func TestLoad_DBMaxConns(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WAGATE_DB_MAX_CONNS": "25"}
+	cfg, err := Load(nil, func(k string) string { return env[k] }, nil)
+	if err != nil || cfg.DatabaseMaxConns() != 25 {
+		t.Fatalf("cfg = %v, err = %v", cfg, err)
+	}
+	env["WAGATE_DB_MAX_CONNS"] = "lots"
+	if _, err := Load(nil, func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), "WAGATE_DB_MAX_CONNS") {
+		t.Fatalf("bad value err = %v", err)
+	}
+	env["WAGATE_DB_MAX_CONNS"] = "0"
+	if _, err := Load(nil, func(k string) string { return env[k] }, nil); err == nil {
+		t.Fatal("0 must be refused")
+	}
+}

@@ -41,6 +41,7 @@ var topEnv = map[string]string{
 	"api_token":         "WAGATE_API_TOKEN",
 	"max_webhook_body":  "WAGATE_MAX_WEBHOOK_BODY",
 	"default_recipient": "WAGATE_DEFAULT_RECIPIENT",
+	"db_max_conns":      "WAGATE_DB_MAX_CONNS",
 }
 
 // fieldSpec describes one Channel field: its JSON key, its variables (canonical first, then aliases)
@@ -398,6 +399,16 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 			cfg.MaxWebhookBody, o.top["max_webhook_body"] = n, inFile("max_webhook_body")
 		} else {
 			l.fail("%s: %s is not a size: use bytes or a KiB/MiB suffix, e.g. \"3MiB\"", inFile("max_webhook_body"), raw)
+		}
+	}
+
+	// DBMaxConns: the PostgreSQL pool size of this instance.
+	cfg.DBMaxConns = DefaultDBMaxConns
+	if v, from := l.env("WAGATE_DB_MAX_CONNS"); v != "" {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 1 {
+			cfg.DBMaxConns, o.top["db_max_conns"] = n, from
+		} else {
+			l.fail("%s: %q is not a whole number from 1 to 1000: use e.g. 10", from, v)
 		}
 	}
 

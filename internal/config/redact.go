@@ -27,6 +27,7 @@ func (c *Config) Redacted() map[string]any {
 		"log_format":        c.LogFormat,
 		"api_token":         c.APIToken.String(),
 		"max_webhook_body":  c.MaxWebhookBody,
+		"db_max_conns":      c.DBMaxConns,
 		"default_recipient": c.DefaultRecipient,
 		"channels":          channels,
 	}

@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 	if c.MaxWebhookBody <= 0 || c.MaxWebhookBody > MaxMaxWebhookBody {
 		bad("%s: %d bytes is out of range: use 1 byte to 64MiB, e.g. 3MiB", c.topSrc("max_webhook_body"), c.MaxWebhookBody)
 	}
+	if c.DBMaxConns < 0 || c.DBMaxConns > 1000 {
+		bad("%s: %d is out of range: use 1 to 1000", c.topSrc("db_max_conns"), c.DBMaxConns)
+	}
 	if c.DefaultRecipient != "" && !e164RE.MatchString(c.DefaultRecipient) {
 		bad("%s: %q is not an E.164 number: write + then the country code and number, digits only, e.g. +34600123456", c.topSrc("default_recipient"), c.DefaultRecipient)
 	}

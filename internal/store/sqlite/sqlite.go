@@ -41,6 +41,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 		}
 	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	path = abs
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
 	u := (&url.URL{Scheme: "file", Path: path}).String()
 	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")

@@ -1,0 +1,187 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wagate/wagate/internal/store"
+)
+
+// API serves /v1.
+type API struct {
+	st     *store.Store
+	log    *slog.Logger
+	token  [32]byte
+	open   bool
+	replay func(ctx context.Context, id string) (store.Event, error)
+	now    func() time.Time
+}
+
+// New returns the API. With an empty token the API is open (demo); otherwise every request needs
+// Authorization: Bearer <token>. replay processes a stored event again.
+func New(st *store.Store, token string, replay func(ctx context.Context, id string) (store.Event, error), log *slog.Logger) *API {
+	return &API{st: st, log: log, token: sha256.Sum256([]byte(token)), open: token == "", replay: replay, now: time.Now}
+}
+
+// Register mounts the endpoints on mux.
+func (a *API) Register(mux *http.ServeMux) {
+	h := func(pattern string, fn handlerFunc) { mux.Handle(pattern, a.auth(adapt(a.log, fn))) }
+	h("GET /v1/conversations", a.conversations)
+	h("GET /v1/conversations/{id}", a.conversation)
+	h("GET /v1/conversations/{id}/messages", a.messages)
+	h("GET /v1/messages/{id}", a.message)
+	h("GET /v1/events", a.events)
+	h("GET /v1/events/{id}", a.event)
+	h("POST /v1/events/{id}/replay", a.replayEvent)
+}
+
+// auth checks the bearer token in constant time (comparing digests, so the token's length does not leak).
+func (a *API) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !a.open {
+			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
+			if !ok || subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
+				writeJSON(w, ErrUnauthorized.Status, map[string]*Error{"error": ErrUnauthorized})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func limit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		return 0, ErrBadLimit
+	}
+	return n, nil
+}
+
+func (a *API) conversations(w http.ResponseWriter, r *http.Request) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	page, err := a.st.ConversationList(r.Context(), store.ConversationFilter{Channel: q.Get("channel"), Cursor: q.Get("cursor"), Limit: n})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, withWindows(page, a.now()))
+	return nil
+}
+
+// conversationView adds the window state to a conversation.
+type conversationView struct {
+	store.Conversation
+	WindowOpen bool `json:"window_open"`
+}
+
+func withWindows(p store.Page[store.Conversation], now time.Time) store.Page[conversationView] {
+	out := store.Page[conversationView]{Items: make([]conversationView, 0, len(p.Items)), Next: p.Next}
+	for _, c := range p.Items {
+		out.Items = append(out.Items, conversationView{c, c.WindowOpen(now)})
+	}
+	return out
+}
+
+func (a *API) conversation(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.st.ConversationGet(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, conversationView{c, c.WindowOpen(a.now())})
+	return nil
+}
+
+func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if _, err := a.st.ConversationGet(r.Context(), id); err != nil {
+		return err
+	}
+	page, err := a.st.MessageList(r.Context(), store.MessageFilter{ConversationID: id, Cursor: r.URL.Query().Get("cursor"), Limit: n})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func (a *API) message(w http.ResponseWriter, r *http.Request) error {
+	m, err := a.st.MessageGet(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func (a *API) events(w http.ResponseWriter, r *http.Request) error {
+	n, err := limit(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	switch state {
+	case "", store.EventPending, store.EventProcessed, store.EventFailed:
+	default:
+		return ErrBadState
+	}
+	page, err := a.st.EventList(r.Context(), store.EventFilter{State: state, Cursor: q.Get("cursor"), Limit: n})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// eventView shows an event with its body: as JSON when it is JSON, else as text.
+type eventView struct {
+	store.Event
+	Body     json.RawMessage `json:"body,omitempty"`
+	BodyText string          `json:"body_text,omitempty"`
+}
+
+func (a *API) event(w http.ResponseWriter, r *http.Request) error {
+	ev, err := a.st.EventGet(r.Context(), nil, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	v := eventView{Event: ev}
+	if json.Valid(ev.Body) {
+		v.Body = ev.Body
+	} else if utf8.Valid(ev.Body) {
+		v.BodyText = string(ev.Body)
+	} else {
+		v.BodyText = strconv.QuoteToASCII(string(ev.Body))
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *API) replayEvent(w http.ResponseWriter, r *http.Request) error {
+	ev, err := a.replay(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ev)
+	return nil
+}

@@ -1,0 +1,239 @@
+package inbound
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/wagate/wagate/internal/phone"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/wa"
+	"github.com/wagate/wagate/internal/webhook"
+)
+
+// Processor applies parsed webhooks to the store.
+type Processor struct {
+	st       *store.Store
+	channels []*Channel
+	byName   map[string]*Channel
+	byPhone  map[string]*Channel
+}
+
+// Outcome is what processing one event did, for metrics and logs.
+type Outcome struct {
+	State    string
+	Counts   store.Counts
+	Receipts map[store.ReceiptOutcome]int
+}
+
+// NewProcessor returns a Processor for the given channels; the first is the default channel.
+func NewProcessor(st *store.Store, channels []*Channel) *Processor {
+	p := &Processor{st: st, channels: channels, byName: map[string]*Channel{}, byPhone: map[string]*Channel{}}
+	for _, ch := range channels {
+		p.byName[ch.Name] = ch
+		if ch.PhoneNumberID != "" {
+			p.byPhone[ch.PhoneNumberID] = ch
+		}
+	}
+	return p
+}
+
+// Channels returns the configured channels, the default first.
+func (p *Processor) Channels() []*Channel { return p.channels }
+
+// Channel returns the channel with this name.
+func (p *Processor) Channel(name string) (*Channel, bool) {
+	ch, ok := p.byName[name]
+	return ch, ok
+}
+
+// Process parses an event's body and applies it in tx, then records the event's final state and counts. A body
+// that cannot be parsed, or whose every part names a channel it is not authenticated for, ends failed with
+// the reason; that is not an error. An error means the database failed and tx must be rolled back.
+func (p *Processor) Process(ctx context.Context, tx store.Tx, ev *store.Event) (Outcome, error) {
+	hook, err := webhook.Parse(ev.Body)
+	return p.ProcessParsed(ctx, tx, ev, hook, err)
+}
+
+// ProcessParsed is Process for a body already parsed (parseErr is Parse's error).
+func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Event, hook wa.Webhook, parseErr error) (Outcome, error) {
+	if parseErr != nil {
+		return p.finish(ctx, tx, ev, "", store.EventFailed, parseErr.Error(), Outcome{})
+	}
+	out := Outcome{Receipts: map[store.ReceiptOutcome]int{}}
+	var problems []string
+	applied := 0
+	for i := range hook.Changes {
+		ch := &hook.Changes[i]
+		out.Counts.Received += len(ch.Messages)
+		out.Counts.Statuses += len(ch.Statuses)
+		name, why := p.route(ev, ch)
+		if why != "" {
+			problems = append(problems, why)
+			continue
+		}
+		if err := p.applyChange(ctx, tx, ev, name, ch, &out); err != nil {
+			return Outcome{}, err
+		}
+		applied++
+	}
+	state, reason := store.EventProcessed, strings.Join(problems, "; ")
+	if applied == 0 && len(problems) > 0 {
+		state = store.EventFailed
+	}
+	return p.finish(ctx, tx, ev, string(hook.Shape), state, reason, out)
+}
+
+func (p *Processor) finish(ctx context.Context, tx store.Tx, ev *store.Event, shape, state, reason string, out Outcome) (Outcome, error) {
+	out.State = state
+	if err := p.st.EventFinish(ctx, tx, ev.ID, shape, state, reason, out.Counts); err != nil {
+		return Outcome{}, err
+	}
+	ev.State, ev.Error, ev.Counts, ev.Shape = state, reason, out.Counts, shape
+	return out, nil
+}
+
+// route decides which channel a change belongs to: the channel of the URL when there is one; otherwise the
+// channel whose phone number id the body names; otherwise the only authenticated channel without a phone number
+// id (a demo or 360dialog channel). It returns a reason when the change cannot be placed.
+func (p *Processor) route(ev *store.Event, ch *wa.Change) (string, string) {
+	name := ev.Channel
+	if name == "" {
+		if c, ok := p.byPhone[ch.PhoneNumberID]; ok && ch.PhoneNumberID != "" {
+			name = c.Name
+		} else {
+			var open []string
+			for _, a := range ev.AuthChannels {
+				if c, ok := p.byName[a]; ok && c.PhoneNumberID == "" {
+					open = append(open, a)
+				}
+			}
+			if len(open) != 1 {
+				if ch.PhoneNumberID != "" {
+					return "", fmt.Sprintf("phone_number_id %s names no configured channel: add a channel with that phone_number_id, or register the channel's own webhook URL", ch.PhoneNumberID)
+				}
+				return "", "the body names no phone_number_id and several channels could own it: register each channel's own webhook URL (/webhooks/whatsapp/{channel})"
+			}
+			name = open[0]
+		}
+	}
+	if _, ok := p.byName[name]; !ok {
+		return "", fmt.Sprintf("channel %q is not configured", name)
+	}
+	if !slices.Contains(ev.AuthChannels, name) {
+		return "", fmt.Sprintf("the request was not authenticated for channel %q", name)
+	}
+	return name, ""
+}
+
+func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Event, channel string, ch *wa.Change, out *Outcome) error {
+	profiles := map[string]wa.Contact{}
+	for _, c := range ch.Contacts {
+		if c.WAID != "" {
+			profiles["w:"+c.WAID] = c
+		}
+		if c.UserID != "" {
+			profiles["u:"+c.UserID] = c
+		}
+	}
+	for i := range ch.Messages {
+		stored, err := p.applyMessage(ctx, tx, ev, channel, &ch.Messages[i], profiles)
+		if err != nil {
+			return err
+		}
+		if stored {
+			out.Counts.Stored++
+		}
+	}
+	for _, r := range ch.Statuses {
+		res, err := p.st.ReceiptApply(ctx, tx, channel, ev.ID, r)
+		if err != nil {
+			return err
+		}
+		out.Receipts[res]++
+		if res == store.ReceiptUpdated {
+			out.Counts.Updated++
+		}
+	}
+	for _, e := range ch.Errors {
+		payload, _ := json.Marshal(e)
+		n := store.Notice{Channel: channel, Kind: "error", Code: e.Code, Title: e.Title, Detail: firstNonEmpty(e.Details, e.Message), Payload: payload, EventID: ev.ID}
+		if err := p.st.NoticeInsert(ctx, tx, &n); err != nil {
+			return err
+		}
+		out.Counts.Notices++
+	}
+	for _, t := range ch.Templates {
+		detail := strings.TrimSpace(fmt.Sprintf("%s %s %s", t.Name, t.Language, t.Reason))
+		n := store.Notice{Channel: channel, Kind: "template", Title: t.Event, Detail: detail, Payload: t.Raw, EventID: ev.ID}
+		if err := p.st.NoticeInsert(ctx, tx, &n); err != nil {
+			return err
+		}
+		out.Counts.Notices++
+	}
+	if len(ch.Unhandled) > 0 {
+		n := store.Notice{Channel: channel, Kind: "field:" + ch.Field, Title: ch.Field, Payload: ch.Unhandled, EventID: ev.ID}
+		if err := p.st.NoticeInsert(ctx, tx, &n); err != nil {
+			return err
+		}
+		out.Counts.Notices++
+	}
+	return nil
+}
+
+func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact) (bool, error) {
+	in := store.ContactInput{WAID: m.From, UserID: m.FromUserID, Phone: phone.FromWAID(m.From)}
+	prof, ok := profiles["w:"+m.From]
+	if !ok || m.From == "" {
+		prof = profiles["u:"+m.FromUserID]
+	}
+	in.Name, in.Username = prof.Name, prof.Username
+	if in.UserID == "" {
+		in.UserID = prof.UserID
+	}
+	if in.Phone == "" && in.UserID == "" {
+		// Nothing identifies the sender (a malformed message): keep it under a contact named by its raw sender
+		// field so that it is visible rather than dropped.
+		if m.From == "" {
+			in.UserID = "unknown"
+		} else {
+			in.UserID = "raw:" + m.From
+		}
+	}
+	if m.ID == "" {
+		return false, nil // nothing to deduplicate on; the raw event keeps it
+	}
+	c, err := p.st.ContactResolve(ctx, tx, in)
+	if err != nil {
+		return false, err
+	}
+	conv, err := p.st.ConversationEnsure(ctx, tx, channel, c.ID)
+	if err != nil {
+		return false, err
+	}
+	msg := store.Message{
+		Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionIn, ProviderID: m.ID,
+		Type: m.Type, Text: m.Text, Payload: m.Payload, Raw: m.Raw, Referral: m.Referral, Errors: m.Errors,
+		ProviderTime: m.Timestamp, EventID: ev.ID,
+	}
+	if m.Context != nil {
+		msg.ReplyTo = m.Context.MessageID
+		msg.Forwarded = m.Context.Forwarded || m.Context.FrequentlyForwarded
+	}
+	if m.Media != nil && m.Media.ID != "" {
+		msg.MediaID, msg.MediaMime, msg.MediaSHA256, msg.MediaFilename = m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename
+		msg.MediaStatus = store.MediaPending
+	}
+	return p.st.MessageInsert(ctx, tx, &msg)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,215 @@
+// Package queue sets up River, wagate's durable job queue, on either database. Callers enqueue jobs in the
+// same transaction as the rows they belong to (InsertTx) and register workers; this package hides which
+// database River runs on.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/wagate/wagate/internal/store"
+)
+
+// Config configures the queue. With nil Workers the queue only inserts (for command-line tools).
+type Config struct {
+	Workers    *river.Workers
+	MaxWorkers int // concurrent jobs per instance; default 20
+	Logger     *slog.Logger
+	// FetchCooldown and FetchPollInterval tune how quickly new jobs are picked up; zero keeps River's
+	// defaults (100 ms and 1 s).
+	FetchCooldown     time.Duration
+	FetchPollInterval time.Duration
+}
+
+// Queue is River on wagate's database.
+type Queue struct {
+	insertTx   func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	start      func(ctx context.Context) error
+	stop       func(ctx context.Context) error
+	migrate    func(ctx context.Context) error
+	pending    func(ctx context.Context) (bool, error)
+	subscribe  func(kinds ...river.EventKind) (<-chan *river.Event, func())
+	canProcess bool
+}
+
+func riverConfig(cfg Config) *river.Config {
+	rc := &river.Config{
+		Logger:            cfg.Logger,
+		FetchCooldown:     cfg.FetchCooldown,
+		FetchPollInterval: cfg.FetchPollInterval,
+		JobTimeout:        5 * time.Minute,
+	}
+	if rc.Logger == nil {
+		rc.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Workers != nil {
+		n := cfg.MaxWorkers
+		if n <= 0 {
+			n = 20
+		}
+		rc.Workers = cfg.Workers
+		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+	}
+	return rc
+}
+
+// NewSQLite returns a queue on the SQLite write pool (which must have a single connection).
+func NewSQLite(db *sql.DB, cfg Config) (*Queue, error) {
+	drv := riversqlite.New(db)
+	rc := riverConfig(cfg)
+	rc.PollOnly = true
+	client, err := river.NewClient(drv, rc)
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	q := build(client, cfg.Workers != nil, func(tx store.Tx) (*sql.Tx, error) {
+		t, ok := tx.Raw().(*sql.Tx)
+		if !ok {
+			return nil, fmt.Errorf("queue: transaction %T is not a SQLite transaction", tx.Raw())
+		}
+		return t, nil
+	})
+	q.migrate = func(ctx context.Context) error {
+		m, err := rivermigrate.New(drv, nil)
+		if err != nil {
+			return fmt.Errorf("queue: migrate: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("queue: migrate: %w", err)
+		}
+		return nil
+	}
+	q.pending = func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) }
+	return q, nil
+}
+
+// NewPostgres returns a queue on the PostgreSQL pool, woken by LISTEN/NOTIFY.
+func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Queue, error) {
+	drv := riverpgxv5.New(pool)
+	client, err := river.NewClient(drv, riverConfig(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("queue: %w", err)
+	}
+	q := build(client, cfg.Workers != nil, func(tx store.Tx) (pgx.Tx, error) {
+		t, ok := tx.Raw().(pgx.Tx)
+		if !ok {
+			return nil, fmt.Errorf("queue: transaction %T is not a PostgreSQL transaction", tx.Raw())
+		}
+		return t, nil
+	})
+	q.migrate = func(ctx context.Context) error {
+		m, err := rivermigrate.New(drv, nil)
+		if err != nil {
+			return fmt.Errorf("queue: migrate: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("queue: migrate: %w", err)
+		}
+		return nil
+	}
+	q.pending = func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) }
+	return q, nil
+}
+
+func migrationsPending[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) (bool, error) {
+	m, err := rivermigrate.New(drv, nil)
+	if err != nil {
+		return false, fmt.Errorf("queue: migrations: %w", err)
+	}
+	res, err := m.Validate(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("queue: migrations: %w", err)
+	}
+	return !res.OK, nil
+}
+
+func build[TTx any](client *river.Client[TTx], canProcess bool, unwrap func(store.Tx) (TTx, error)) *Queue {
+	return &Queue{
+		canProcess: canProcess,
+		insertTx: func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+			t, err := unwrap(tx)
+			if err != nil {
+				return err
+			}
+			if _, err := client.InsertTx(ctx, t, args, opts); err != nil {
+				return fmt.Errorf("queue: insert %s: %w", args.Kind(), err)
+			}
+			return nil
+		},
+		start:     client.Start,
+		stop:      client.Stop,
+		subscribe: client.Subscribe,
+	}
+}
+
+// Migrate creates or upgrades River's tables.
+func (q *Queue) Migrate(ctx context.Context) error { return q.migrate(ctx) }
+
+// InsertTx enqueues a job in tx: it runs only if tx commits.
+func (q *Queue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
+	return q.insertTx(ctx, tx, args, opts)
+}
+
+// Start starts working jobs. It returns at once; Stop waits for running jobs.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.canProcess {
+		return errors.New("queue: insert-only queue cannot start")
+	}
+	if err := q.start(ctx); err != nil {
+		return fmt.Errorf("queue: start: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running ones to finish, or for ctx.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.canProcess {
+		return nil
+	}
+	if err := q.stop(ctx); err != nil {
+		return fmt.Errorf("queue: stop: %w", err)
+	}
+	return nil
+}
+
+// Subscribe returns a channel of job events (completed, failed, ...) for tests and metrics.
+func (q *Queue) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
+	return q.subscribe(kinds...)
+}
+
+// JobRow is River's job record, re-exported for workers.
+type JobRow = rivertype.JobRow
+
+// Pending reports whether River's migrations are waiting to be applied.
+func (q *Queue) Pending(ctx context.Context) (bool, error) { return q.pending(ctx) }
+
+// CompleteTx marks a job completed inside tx, so that the job's effects and its completion commit together:
+// a crash either keeps both or neither, and the job's work is never applied twice.
+func CompleteTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Job[T]) error {
+	var err error
+	switch t := tx.Raw().(type) {
+	case *sql.Tx:
+		_, err = river.JobCompleteTx[*riversqlite.Driver](ctx, t, job)
+	case pgx.Tx:
+		_, err = river.JobCompleteTx[*riverpgxv5.Driver](ctx, t, job)
+	default:
+		err = fmt.Errorf("unknown transaction type %T", t)
+	}
+	if err != nil {
+		return fmt.Errorf("queue: complete job %d: %w", job.ID, err)
+	}
+	return nil
+}

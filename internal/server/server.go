@@ -1,0 +1,159 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/httpapi"
+	"github.com/wagate/wagate/internal/inbound"
+	"github.com/wagate/wagate/internal/metrics"
+	"github.com/wagate/wagate/internal/queue"
+	"github.com/wagate/wagate/internal/store"
+)
+
+// Server is one running wagate instance.
+type Server struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	backend  *Backend
+	queue    *queue.Queue
+	ingester *inbound.Ingester
+	proc     *inbound.Processor
+	metrics  *metrics.Metrics
+	handler  http.Handler
+}
+
+// Channels converts the configured channels to what the receiver needs.
+func Channels(cfg *config.Config) []*inbound.Channel {
+	out := make([]*inbound.Channel, 0, len(cfg.Channels))
+	for i := range cfg.Channels {
+		c := &cfg.Channels[i]
+		out = append(out, &inbound.Channel{Name: c.Name, PhoneNumberID: c.PhoneNumberID,
+			WebhookSecret: c.WebhookSecret.Reveal(), VerifyToken: c.VerifyToken.Reveal(), AppSecret: c.AppSecret.Reveal()})
+	}
+	return out
+}
+
+// New builds a server on an open, migrated backend.
+func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
+	m := metrics.New()
+	proc := inbound.NewProcessor(b.Store, Channels(cfg))
+	workers := river.NewWorkers()
+	river.AddWorker(workers, inbound.NewProcessWorker(b.Store, proc, m, log))
+	q, err := b.NewQueue(queue.Config{Workers: workers, Logger: log.With("component", "queue")})
+	if err != nil {
+		return nil, err
+	}
+	writers := 1
+	if b.Kind() == "postgres" {
+		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
+	}
+	ing := inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: writers})
+	s := &Server{cfg: cfg, log: log, backend: b, queue: q, ingester: ing, proc: proc, metrics: m}
+
+	mux := http.NewServeMux()
+	inbound.NewReceiver(proc, ing, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
+	httpapi.New(b.Store, cfg.APIToken.Reveal(), s.Replay, log.With("component", "api")).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /{$}", s.home)
+	s.handler = mux
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every endpoint.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Replay processes a stored webhook event again.
+func (s *Server) Replay(ctx context.Context, id string) (store.Event, error) {
+	return inbound.Replay(ctx, s.backend.Store, s.proc, id)
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	rc := s.backend.Ready(r.Context())
+	rc.Warnings = s.cfg.Warnings()
+	status := http.StatusOK
+	if !rc.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, rc)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	type channel struct {
+		Name       string `json:"name"`
+		Provider   string `json:"provider"`
+		WebhookURL string `json:"webhook_url"`
+	}
+	var chans []channel
+	for i := range s.cfg.Channels {
+		c := &s.cfg.Channels[i]
+		chans = append(chans, channel{c.Name, string(c.Provider), s.cfg.WebhookURL(c)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"service": "wagate", "version": Version, "channels": chans,
+		"endpoints": []string{"/v1/conversations", "/v1/events", "/healthz", "/readyz", "/metrics"}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Run serves on ln until ctx ends, then shuts down in order: stop taking requests (waiting for those in
+// flight, whose webhooks are committed), stop the ingester, stop the job queue.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if err := s.queue.Start(ctx); err != nil {
+		return err
+	}
+	s.ingester.Start()
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		s.log.Warn("http shutdown", "err", serr)
+	}
+	s.ingester.Stop()
+	if qerr := s.queue.Stop(sctx); qerr != nil {
+		s.log.Warn("queue shutdown", "err", qerr)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// Version is the build's version, set with -ldflags "-X github.com/wagate/wagate/internal/server.Version=...".
+var Version = "dev"
