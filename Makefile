@@ -1,0 +1,33 @@
+# wagate's developer commands. `make help` lists them.
+.DEFAULT_GOAL := help
+GO ?= go
+FUZZTIME ?= 30s
+
+.PHONY: help run build test bench fuzz lint check
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## run wagate in demo mode on ./data (SQLite)
+	$(GO) run ./cmd/wagate serve
+
+build: ## build bin/wagate
+	$(GO) build -o bin/wagate ./cmd/wagate
+
+test: ## the whole test suite on SQLite and a throwaway PostgreSQL (installs PostgreSQL when missing)
+	./scripts/test.sh
+
+bench: ## every benchmark against its same-run baseline; writes docs/benchmarks.md
+	./scripts/bench.sh
+
+fuzz: ## fuzz the webhook parsers, the signature check, phone numbers and the receiver (FUZZTIME each)
+	$(GO) test ./internal/webhook/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/webhook/ -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/phone/ -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/inbound/ -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME)
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+check: lint test ## lint, then the whole test suite

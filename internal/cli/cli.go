@@ -1,0 +1,101 @@
+// Package cli holds wagate's subcommands: serve, migrate, simulate, events and version.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/wagate/wagate/internal/config"
+)
+
+const usage = `wagate: a self-hosted WhatsApp Business gateway
+
+Usage:
+  wagate serve [flags]           run the gateway (demo mode on SQLite with no configuration)
+  wagate migrate [flags]         apply database migrations and exit
+  wagate simulate message|receipt [flags]
+                                 post a realistic provider webhook to a running wagate
+  wagate events list [--state failed]
+  wagate events replay ID        process a stored webhook event again
+  wagate version                 print the version
+
+Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
+WAGATE_CONFIG. Run 'wagate serve -h' for the flags and the README for every variable.
+`
+
+// Env is the process environment the commands read.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	ReadFile       func(string) ([]byte, error)
+}
+
+// Run runs the subcommand named by args[0] and returns the process exit code: 0 success, 1 failure, 2 usage.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}
+	return env.Run(ctx, args)
+}
+
+// Run is Run with an explicit environment (for tests).
+func (e Env) Run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(e.Stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return e.serve(ctx, args[1:])
+	case "migrate":
+		return e.migrate(ctx, args[1:])
+	case "simulate":
+		return runSimulate(ctx, args[1:], e.Stdout, e.Stderr, e.Getenv)
+	case "events":
+		return e.events(ctx, args[1:])
+	case "version", "--version", "-version":
+		fmt.Fprintln(e.Stdout, "wagate", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(e.Stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(e.Stderr, "wagate: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// load reads the configuration; on failure it prints every problem and returns nil.
+func (e Env) load(args []string, extra func(*flagSet)) *config.Config {
+	cfg, _ := e.loadArgs(args, extra)
+	return cfg
+}
+
+// loadArgs is load that also returns the positional arguments left after the flags.
+func (e Env) loadArgs(args []string, extra func(*flagSet)) (*config.Config, []string) {
+	fs := newFlagSet(args, e.Stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	cfg, err := config.LoadFlags(fs.FlagSet, args, e.Getenv, e.ReadFile)
+	if err != nil {
+		if fs.help {
+			return nil, nil
+		}
+		fmt.Fprintf(e.Stderr, "wagate: invalid configuration:\n")
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(e.Stderr, "  - %s\n", line)
+		}
+		return nil, nil
+	}
+	return cfg, fs.Args()
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.SlogLevel()}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
