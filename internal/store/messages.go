@@ -13,12 +13,14 @@ import (
 const (
 	sqlMessageInsert = `INSERT INTO messages (id, channel, conversation_id, contact_id, direction, provider_id, type, text,
 	payload, raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status,
-	status, status_rank, status_at, provider_ts, sort_at, event_id, created_at, updated_at)
+	status, status_rank, status_at, provider_ts, sort_at, event_id, created_at, updated_at, request, idempotency_key,
+	request_hash, retry_of)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-	$24, $25, $26, $26) ON CONFLICT DO NOTHING`
+	$24, $25, $26, $26, $27, $28, $29, $30) ON CONFLICT DO NOTHING`
 	sqlMessageColumns = `id, channel, conversation_id, contact_id, direction, COALESCE(provider_id, ''), type, text, payload,
 	raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status, status,
-	status_at, error_code, error_title, error_detail, provider_ts, event_id, created_at, updated_at, sort_at`
+	status_at, error_code, error_title, error_detail, provider_ts, event_id, created_at, updated_at, sort_at,
+	request, COALESCE(idempotency_key, ''), request_hash, attempts, error_class, retry_of`
 	sqlMessageGet        = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE id = $1`
 	sqlMessageByProvider = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE channel = $1 AND provider_id = $2`
 	sqlMessageList       = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE conversation_id = $1
@@ -68,7 +70,8 @@ func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, err
 	n, err := tx.Exec(ctx, sqlMessageInsert, m.ID, m.Channel, m.ConversationID, m.ContactID, m.Direction,
 		nullable(m.ProviderID), m.Type, m.Text, rawText(m.Payload), rawText(m.Raw), m.ReplyTo, m.Forwarded,
 		rawText(m.Referral), errs, m.MediaID, m.MediaMime, m.MediaSHA256, m.MediaFilename, m.MediaStatus,
-		string(m.Status), m.Status.Rank(), ms(m.StatusAt), ms(m.ProviderTime), ms(m.sortTime()), m.EventID, ms(m.CreatedAt))
+		string(m.Status), m.Status.Rank(), ms(m.StatusAt), ms(m.ProviderTime), ms(m.sortTime()), m.EventID, ms(m.CreatedAt),
+		rawText(m.Request), nullable(m.IdempotencyKey), m.RequestHash, m.RetryOf)
 	if err != nil {
 		return false, fmt.Errorf("message insert: %w", err)
 	}
@@ -200,15 +203,16 @@ func (s *Store) history(ctx context.Context, q Conn, id string) ([]StatusEntry, 
 
 func scanMessage(r Row) (Message, error) {
 	var m Message
-	var payload, raw, referral, errs, status string
+	var payload, raw, referral, errs, status, request string
 	var statusAt, pts, created, updated, sortAt int64
 	if err := r.Scan(&m.ID, &m.Channel, &m.ConversationID, &m.ContactID, &m.Direction, &m.ProviderID, &m.Type, &m.Text,
 		&payload, &raw, &m.ReplyTo, &m.Forwarded, &referral, &errs, &m.MediaID, &m.MediaMime, &m.MediaSHA256,
 		&m.MediaFilename, &m.MediaStatus, &status, &statusAt, &m.ErrorCode, &m.ErrorTitle, &m.ErrorDetail, &pts,
-		&m.EventID, &created, &updated, &sortAt); err != nil {
+		&m.EventID, &created, &updated, &sortAt, &request, &m.IdempotencyKey, &m.RequestHash, &m.Attempts, &m.ErrorClass,
+		&m.RetryOf); err != nil {
 		return Message{}, err
 	}
-	m.Payload, m.Raw, m.Referral = textRaw(payload), textRaw(raw), textRaw(referral)
+	m.Payload, m.Raw, m.Referral, m.Request = textRaw(payload), textRaw(raw), textRaw(referral), textRaw(request)
 	if errs != "" {
 		if err := json.Unmarshal([]byte(errs), &m.Errors); err != nil {
 			return Message{}, fmt.Errorf("message %s errors: %w", m.ID, err)

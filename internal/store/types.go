@@ -130,9 +130,18 @@ type Message struct {
 	ErrorDetail    string             `json:"error_detail,omitempty"`
 	ProviderTime   time.Time          `json:"provider_time,omitzero"`
 	EventID        string             `json:"event_id,omitempty"`
-	CreatedAt      time.Time          `json:"created_at"`
-	UpdatedAt      time.Time          `json:"updated_at"`
-	History        []StatusEntry      `json:"history,omitempty"`
+	// Outbound only: the validated request (wa.Outbound as JSON), the application's Idempotency-Key and a hash
+	// of its request, send attempts so far, the class of the last provider error, and the message this one
+	// retries.
+	Request        json.RawMessage `json:"request,omitempty"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+	RequestHash    string          `json:"-"`
+	Attempts       int             `json:"attempts,omitempty"`
+	ErrorClass     string          `json:"error_class,omitempty"`
+	RetryOf        string          `json:"retry_of,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
+	UpdatedAt      time.Time       `json:"updated_at"`
+	History        []StatusEntry   `json:"history,omitempty"`
 }
 
 // StatusEntry is one receipt in a message's history.

@@ -3,13 +3,15 @@ package wa
 import "fmt"
 
 // Status is the delivery state of a message. Outbound messages move forward only:
-// queued -> sent -> delivered -> read, with failed terminal. Inbound messages are "received".
+// queued -> accepted (by the provider) -> sent -> delivered -> read, with failed terminal. Inbound messages
+// are "received".
 type Status string
 
 // The statuses a message can have.
 const (
 	StatusReceived  Status = "received"
 	StatusQueued    Status = "queued"
+	StatusAccepted  Status = "accepted"
 	StatusSent      Status = "sent"
 	StatusDelivered Status = "delivered"
 	StatusRead      Status = "read"
@@ -27,14 +29,16 @@ func (s Status) Rank() int {
 	switch s {
 	case StatusQueued:
 		return 1
-	case StatusSent:
+	case StatusAccepted:
 		return 2
-	case StatusDelivered:
+	case StatusSent:
 		return 3
-	case StatusRead:
+	case StatusDelivered:
 		return 4
-	case StatusPlayed:
+	case StatusRead:
 		return 5
+	case StatusPlayed:
+		return 6
 	case StatusFailed:
 		return 100
 	default:
@@ -45,7 +49,7 @@ func (s Status) Rank() int {
 // Valid reports whether s is one of the known statuses.
 func (s Status) Valid() bool {
 	switch s {
-	case StatusReceived, StatusQueued, StatusSent, StatusDelivered, StatusRead, StatusPlayed,
+	case StatusReceived, StatusQueued, StatusAccepted, StatusSent, StatusDelivered, StatusRead, StatusPlayed,
 		StatusFailed, StatusDeleted, StatusWarning:
 		return true
 	}
@@ -60,7 +64,7 @@ func Advances(current, next Status) bool {
 // ParseStatus maps a provider's receipt status string to a Status.
 func ParseStatus(s string) (Status, error) {
 	st := Status(s)
-	if !st.Valid() || st == StatusReceived || st == StatusQueued {
+	if !st.Valid() || st == StatusReceived || st == StatusQueued || st == StatusAccepted {
 		return "", fmt.Errorf("unknown receipt status %q", s)
 	}
 	return st, nil

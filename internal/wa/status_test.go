@@ -9,6 +9,9 @@ func TestAdvances_ForwardOnly(t *testing.T) {
 		want      bool
 	}{
 		{StatusQueued, StatusSent, true},
+		{StatusQueued, StatusAccepted, true},
+		{StatusAccepted, StatusSent, true},
+		{StatusSent, StatusAccepted, false},
 		{StatusSent, StatusDelivered, true},
 		{StatusSent, StatusRead, true},
 		{StatusRead, StatusDelivered, false},
@@ -33,7 +36,7 @@ func TestParseStatus(t *testing.T) {
 			t.Errorf("ParseStatus(%q): %v", s, err)
 		}
 	}
-	for _, s := range []string{"", "queued", "received", "bogus"} {
+	for _, s := range []string{"", "queued", "accepted", "received", "bogus"} {
 		if _, err := ParseStatus(s); err == nil {
 			t.Errorf("ParseStatus(%q) should fail", s)
 		}

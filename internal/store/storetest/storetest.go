@@ -476,3 +476,75 @@ func testBadCursor(t *testing.T, st *store.Store) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func create(t *testing.T, st *store.Store, key, hash string) (store.Message, bool, error) {
+	t.Helper()
+	var m store.Message
+	var created bool
+	err := st.InTx(context.Background(), func(tx store.Tx) error {
+		in := store.Message{Channel: "default", Type: "text", Text: "hola", Request: json.RawMessage(`{"to":"+34696247355"}`),
+			IdempotencyKey: key, RequestHash: hash}
+		var err error
+		m, created, err = st.OutboundCreate(context.Background(), tx, &in, "+34696247355")
+		return err
+	})
+	return m, created, err
+}
+
+func testOutboundIdempotency(t *testing.T, st *store.Store) {
+	a, created, err := create(t, st, "key-1", "h1")
+	if err != nil || !created || a.Status != wa.StatusQueued || string(a.Request) != `{"to":"+34696247355"}` {
+		t.Fatalf("first: %+v %v %v", a, created, err)
+	}
+	b, created, err := create(t, st, "key-1", "h1")
+	if err != nil || created || b.ID != a.ID {
+		t.Fatalf("same key and request: %+v %v %v", b.ID, created, err)
+	}
+	if _, _, err := create(t, st, "key-1", "h2"); !errors.Is(err, store.ErrIdempotencyConflict) {
+		t.Fatalf("same key, other request: %v", err)
+	}
+	c, created, err := create(t, st, "", "h1")
+	d, created2, err2 := create(t, st, "", "h1")
+	if err != nil || err2 != nil || !created || !created2 || c.ID == d.ID {
+		t.Fatalf("no key: two messages expected")
+	}
+	got := get(t, st, a.ID)
+	if got.IdempotencyKey != "key-1" || got.Direction != store.DirectionOut || len(got.History) != 1 {
+		t.Fatalf("stored: %+v", got)
+	}
+	if n, err := st.QueuedCount(context.Background()); err != nil || n != 3 {
+		t.Fatalf("queued = %d, %v", n, err)
+	}
+}
+
+func testOutboundAccepted(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	m, _, err := create(t, st, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A fast provider's receipt can arrive before the send result is written.
+	receipt(t, st, "default", "wamid.FAST", wa.StatusDelivered, time.Now())
+	tx(t, st, func(tx store.Tx) error { return st.MessageAccepted(ctx, tx, m.ID, "wamid.FAST", time.Now()) })
+	got := get(t, st, m.ID)
+	if got.Status != wa.StatusDelivered || got.ProviderID != "wamid.FAST" || len(got.History) != 3 {
+		t.Fatalf("accepted: %s %+v", got.Status, got.History)
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error { return st.MessageAccepted(ctx, tx, m.ID, "wamid.OTHER", time.Now()) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second accept must fail: %v", err)
+	}
+}
+
+func testOutboundFailed(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	m, _, _ := create(t, st, "", "")
+	tx(t, st, func(tx store.Tx) error { return st.MessageAttempted(ctx, tx, m.ID, 0, "timeout", "", "retry") })
+	tx(t, st, func(tx store.Tx) error {
+		return st.MessageFailed(ctx, tx, m.ID, 131047, "Re-engagement message", "24 hours passed", "window")
+	})
+	got := get(t, st, m.ID)
+	if got.Status != wa.StatusFailed || got.Attempts != 2 || got.ErrorCode != 131047 || got.ErrorClass != "window" {
+		t.Fatalf("failed: %+v", got)
+	}
+}
