@@ -20,10 +20,14 @@ test: ## the whole test suite on SQLite and a throwaway PostgreSQL (installs Pos
 bench: ## every benchmark against its same-run baseline; writes docs/benchmarks.md
 	./scripts/bench.sh
 
-fuzz: ## fuzz the webhook parsers, the signature check, phone numbers and the receiver (FUZZTIME each)
+fuzz: ## fuzz every parser of outside input: webhooks, signatures, send requests, provider answers, phone numbers (FUZZTIME each)
 	$(GO) test ./internal/webhook/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/webhook/ -run '^$$' -fuzz '^FuzzVerifySignature$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/outbound/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/provider/ -run '^$$' -fuzz '^FuzzErrorFromResponse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/provider/ -run '^$$' -fuzz '^FuzzParseAnswers$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/phone/ -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/provider/providertest/ -run '^$$' -fuzz '^FuzzServeHTTP_Messages$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inbound/ -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME)
 
 lint: ## gofmt and go vet

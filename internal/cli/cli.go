@@ -19,6 +19,8 @@ Usage:
   wagate migrate [flags]         apply database migrations and exit
   wagate simulate message|receipt [flags]
                                  post a realistic provider webhook to a running wagate
+  wagate send --to +34... --text "Hola"
+                                 send a message through a running wagate and wait for the outcome
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
   wagate version                 print the version
@@ -55,6 +57,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return runSimulate(ctx, args[1:], e.Stdout, e.Stderr, e.Getenv)
 	case "events":
 		return e.events(ctx, args[1:])
+	case "send":
+		return e.send(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.Stdout, "wagate", version())
 		return 0

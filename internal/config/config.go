@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ProviderKind names the WhatsApp Business API a channel talks to.
@@ -38,6 +39,12 @@ const DefaultMetaAPIVersion = "v23.0"
 
 // DefaultMaxWebhookBody is the default limit on an inbound webhook body: 3 MiB.
 const DefaultMaxWebhookBody int64 = 3 << 20
+
+// DefaultRatePerSecond is a channel's default send rate: Meta's default throughput of a number.
+const DefaultRatePerSecond = 80
+
+// MaxRatePerSecond is the highest configurable send rate: Meta's upgraded throughput of a number.
+const MaxRatePerSecond = 1000
 
 // DefaultDBMaxConns is the default PostgreSQL pool size of one instance.
 const DefaultDBMaxConns = 10
@@ -124,6 +131,19 @@ type Config struct {
 	// Env WAGATE_DEFAULT_RECIPIENT (alias WHATSAPP_DEFAULT_RECIPIENT); file "default_recipient"; default "".
 	DefaultRecipient string
 
+	// DemoReplies makes the contacts of demo channels answer each message they read, so that a person trying
+	// wagate sees a conversation. Env WAGATE_DEMO_REPLIES (true/false); default false.
+	DemoReplies bool
+
+	// SendMaxBackoff caps the pause between two attempts of a send that failed for a temporary reason
+	// (attempts back off from 1 s, doubling). Env WAGATE_SEND_MAX_BACKOFF (a duration, 1s to 1h); default 5m.
+	SendMaxBackoff time.Duration
+
+	// Workers is how many jobs (sends, retries, deferred webhooks) one instance works at once. Sends spend
+	// most of their time waiting for the provider, so this is well above the core count.
+	// Env WAGATE_QUEUE_WORKERS; default 100.
+	Workers int
+
 	// DBMaxConns is the size of this instance's PostgreSQL connection pool (1 to 1000); unused on SQLite,
 	// which has one writer and four readers. Several instances share the server's max_connections (100 by
 	// default): keep instances × DBMaxConns below it.
@@ -201,6 +221,14 @@ type Channel struct {
 	// Env WAGATE_WEBHOOK_VERIFY_TOKEN (alias WHATSAPP_WEBHOOK_VERIFY_TOKEN), each also as NAME_FILE; file
 	// "verify_token" or "verify_token_file".
 	VerifyToken Secret
+
+	// RatePerSecond is the most messages per second the rate governor lets this channel send (Meta's default
+	// throughput is 80; upgraded numbers reach 1,000). 0 turns pacing off (for tests against a fake provider).
+	// Env WAGATE_RATE_PER_SECOND; file "rate_per_second"; default 80.
+	RatePerSecond float64
+
+	// rateRaw is RatePerSecond as written, parsed after loading.
+	rateRaw string
 }
 
 // Demo reports whether the channel's provider is simulated.
@@ -283,4 +311,26 @@ func (c *Config) DatabaseMaxConns() int {
 		return DefaultDBMaxConns
 	}
 	return c.DBMaxConns
+}
+
+// DefaultQueueWorkers is the default number of concurrent jobs per instance.
+const DefaultQueueWorkers = 100
+
+// QueueWorkers returns Workers, or its default for a hand-built Config.
+func (c *Config) QueueWorkers() int {
+	if c.Workers <= 0 {
+		return DefaultQueueWorkers
+	}
+	return c.Workers
+}
+
+// DefaultSendMaxBackoff is the default cap of the send retry backoff.
+const DefaultSendMaxBackoff = 5 * time.Minute
+
+// SendBackoffCap returns SendMaxBackoff, or its default for a hand-built Config.
+func (c *Config) SendBackoffCap() time.Duration {
+	if c.SendMaxBackoff <= 0 {
+		return DefaultSendMaxBackoff
+	}
+	return c.SendMaxBackoff
 }

@@ -834,3 +834,30 @@ func TestLoad_DBMaxConns(t *testing.T) {
 		t.Fatal("0 must be refused")
 	}
 }
+
+func TestLoad_RatePerSecondAndDemoReplies(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WAGATE_RATE_PER_SECOND": "250", "WAGATE_DEMO_REPLIES": "true"}
+	cfg, err := Load(nil, func(k string) string { return env[k] }, nil)
+	if err != nil || cfg.DefaultChannel().RatePerSecond != 250 || !cfg.DemoReplies {
+		t.Fatalf("cfg = %+v, err = %v", cfg, err)
+	}
+	cfg, _ = Load(nil, nil, nil)
+	if cfg.DefaultChannel().RatePerSecond != DefaultRatePerSecond {
+		t.Fatalf("default rate = %v", cfg.DefaultChannel().RatePerSecond)
+	}
+	for _, bad := range []string{"fast", "-1", "1001"} {
+		env["WAGATE_RATE_PER_SECOND"] = bad
+		if _, err := Load(nil, func(k string) string { return env[k] }, nil); err == nil || !strings.Contains(err.Error(), "WAGATE_RATE_PER_SECOND") {
+			t.Fatalf("%q: err = %v", bad, err)
+		}
+	}
+	files := map[string]string{"/c.json": `{"channels":[{"name":"x","rate_per_second":500}]}`}
+	cfg, err = Load([]string{"-config", "/c.json"}, nil, func(p string) ([]byte, error) { return []byte(files[p]), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch, ok := cfg.Channel("x"); !ok || ch.RatePerSecond != 500 {
+		t.Fatalf("file rate: %+v", ch)
+	}
+}

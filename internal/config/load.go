@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // origins records where each loaded value came from, so that messages name what the operator set.
@@ -68,6 +69,7 @@ func channelFields() []fieldSpec {
 		{"base_url", []string{"WAGATE_PROVIDER_BASE_URL"}, false, func(c *Channel) *string { return &c.BaseURL }},
 		{"webhook_secret", []string{"WAGATE_WEBHOOK_SECRET", "WHATSAPP_WEBHOOK_SECRET"}, true, func(c *Channel) *string { return (*string)(&c.WebhookSecret) }},
 		{"verify_token", []string{"WAGATE_WEBHOOK_VERIFY_TOKEN", "WHATSAPP_WEBHOOK_VERIFY_TOKEN"}, true, func(c *Channel) *string { return (*string)(&c.VerifyToken) }},
+		{"rate_per_second", []string{"WAGATE_RATE_PER_SECOND"}, false, func(c *Channel) *string { return &c.rateRaw }},
 	}
 }
 
@@ -166,23 +168,24 @@ type fileConfig struct {
 
 // fileChannel is one entry of the config file's "channels".
 type fileChannel struct {
-	Name              string `json:"name"`
-	Provider          string `json:"provider"`
-	PhoneNumberID     string `json:"phone_number_id"`
-	PhoneNumber       string `json:"phone_number"`
-	WABAID            string `json:"waba_id"`
-	APIKey            string `json:"api_key"`
-	APIKeyFile        string `json:"api_key_file"`
-	AccessToken       string `json:"access_token"`
-	AccessTokenFile   string `json:"access_token_file"`
-	AppSecret         string `json:"app_secret"`
-	AppSecretFile     string `json:"app_secret_file"`
-	APIVersion        string `json:"api_version"`
-	BaseURL           string `json:"base_url"`
-	WebhookSecret     string `json:"webhook_secret"`
-	WebhookSecretFile string `json:"webhook_secret_file"`
-	VerifyToken       string `json:"verify_token"`
-	VerifyTokenFile   string `json:"verify_token_file"`
+	Name              string      `json:"name"`
+	Provider          string      `json:"provider"`
+	PhoneNumberID     string      `json:"phone_number_id"`
+	PhoneNumber       string      `json:"phone_number"`
+	WABAID            string      `json:"waba_id"`
+	APIKey            string      `json:"api_key"`
+	APIKeyFile        string      `json:"api_key_file"`
+	AccessToken       string      `json:"access_token"`
+	AccessTokenFile   string      `json:"access_token_file"`
+	AppSecret         string      `json:"app_secret"`
+	AppSecretFile     string      `json:"app_secret_file"`
+	APIVersion        string      `json:"api_version"`
+	BaseURL           string      `json:"base_url"`
+	WebhookSecret     string      `json:"webhook_secret"`
+	WebhookSecretFile string      `json:"webhook_secret_file"`
+	VerifyToken       string      `json:"verify_token"`
+	VerifyTokenFile   string      `json:"verify_token_file"`
+	RatePerSecond     json.Number `json:"rate_per_second"`
 }
 
 // value returns the channel's value for key and, for secrets, the path given by "key_file".
@@ -212,6 +215,8 @@ func (fc *fileChannel) value(key string) (val, path string) {
 		return fc.WebhookSecret, fc.WebhookSecretFile
 	case "verify_token":
 		return fc.VerifyToken, fc.VerifyTokenFile
+	case "rate_per_second":
+		return string(fc.RatePerSecond), ""
 	}
 	return "", ""
 }
@@ -400,6 +405,33 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 		} else {
 			l.fail("%s: %s is not a size: use bytes or a KiB/MiB suffix, e.g. \"3MiB\"", inFile("max_webhook_body"), raw)
 		}
+	}
+
+	// SendMaxBackoff: the longest pause between send retries.
+	if v, from := l.env("WAGATE_SEND_MAX_BACKOFF"); v != "" {
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil && d >= time.Second && d <= time.Hour {
+			cfg.SendMaxBackoff = d
+		} else {
+			l.fail("%s: %q is not a duration from 1s to 1h: use e.g. 5m", from, v)
+		}
+	}
+
+	// Workers: concurrent jobs per instance.
+	if v, from := l.env("WAGATE_QUEUE_WORKERS"); v != "" {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 1 && n <= 10000 {
+			cfg.Workers = n
+		} else {
+			l.fail("%s: %q is not a whole number from 1 to 10000: use e.g. 100", from, v)
+		}
+	}
+
+	// DemoReplies: demo contacts answer what they read.
+	if v, from := l.env("WAGATE_DEMO_REPLIES"); v != "" {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			l.fail("%s: %q is not true or false", from, v)
+		}
+		cfg.DemoReplies = b
 	}
 
 	// DBMaxConns: the PostgreSQL pool size of this instance.
@@ -625,6 +657,15 @@ func (l *loader) channels(cfg *Config, o *origins, path string, fileChannels []f
 			ch.BaseURL = ch.Provider.DefaultBaseURL()
 		}
 		ch.BaseURL = strings.TrimRight(ch.BaseURL, "/")
+		ch.RatePerSecond = DefaultRatePerSecond
+		if r := strings.TrimSpace(ch.rateRaw); r != "" {
+			v, err := strconv.ParseFloat(r, 64)
+			if err != nil || v < 0 || v > MaxRatePerSecond {
+				l.fail("%s: %q is not a rate from 0 to 1000 messages per second (0 turns pacing off)", describeSet(o.channels[i], path, "rate_per_second"), r)
+			} else {
+				ch.RatePerSecond = v
+			}
+		}
 		o.channels[i].name = ch.Name
 	}
 }

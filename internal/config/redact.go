@@ -48,6 +48,7 @@ func (ch *Channel) redacted() map[string]any {
 		"base_url":        redactURL(ch.BaseURL),
 		"webhook_secret":  ch.WebhookSecret.String(),
 		"verify_token":    ch.VerifyToken.String(),
+		"rate_per_second": ch.RatePerSecond,
 	}
 }
 

@@ -12,23 +12,58 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wagate/wagate/internal/health"
+	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
 )
 
 // API serves /v1.
 type API struct {
-	st     *store.Store
-	log    *slog.Logger
-	token  [32]byte
-	open   bool
-	replay func(ctx context.Context, id string) (store.Event, error)
-	now    func() time.Time
+	st       *store.Store
+	log      *slog.Logger
+	token    [32]byte
+	open     bool
+	replay   func(ctx context.Context, id string) (store.Event, error)
+	now      func() time.Time
+	sender   *sender.Service
+	channels Channels
 }
 
-// New returns the API. With an empty token the API is open (demo); otherwise every request needs
-// Authorization: Bearer <token>. replay processes a stored event again.
-func New(st *store.Store, token string, replay func(ctx context.Context, id string) (store.Event, error), log *slog.Logger) *API {
-	return &API{st: st, log: log, token: sha256.Sum256([]byte(token)), open: token == "", replay: replay, now: time.Now}
+// Channels lists the configured channels and checks their connection.
+type Channels interface {
+	List() []ChannelInfo
+	Check(ctx context.Context, name string) (health.Report, bool)
+}
+
+// ChannelInfo describes a channel to API clients; it holds no secret.
+type ChannelInfo struct {
+	Name          string  `json:"name"`
+	Provider      string  `json:"provider"`
+	PhoneNumber   string  `json:"phone_number,omitempty"`
+	PhoneNumberID string  `json:"phone_number_id,omitempty"`
+	WebhookURL    string  `json:"webhook_url"`
+	WebhookSecret bool    `json:"webhook_secret_set"`
+	AppSecret     bool    `json:"app_secret_set"`
+	RatePerSecond float64 `json:"rate_per_second"`
+	Default       bool    `json:"default"`
+}
+
+// Options are what the API is built from. Store and Log are required; a nil Sender or Channels leaves their
+// endpoints out.
+type Options struct {
+	Store    *store.Store
+	Token    string // empty: the API is open (demo)
+	Replay   func(ctx context.Context, id string) (store.Event, error)
+	Sender   *sender.Service
+	Channels Channels
+	Log      *slog.Logger
+}
+
+// New returns the API. With an empty token the API is open; otherwise every request needs
+// Authorization: Bearer <token>.
+func New(o Options) *API {
+	return &API{st: o.Store, log: o.Log, token: sha256.Sum256([]byte(o.Token)), open: o.Token == "", replay: o.Replay,
+		now: time.Now, sender: o.Sender, channels: o.Channels}
 }
 
 // Register mounts the endpoints on mux.
@@ -41,6 +76,15 @@ func (a *API) Register(mux *http.ServeMux) {
 	h("GET /v1/events", a.events)
 	h("GET /v1/events/{id}", a.event)
 	h("POST /v1/events/{id}/replay", a.replayEvent)
+	if a.sender != nil {
+		h("POST /v1/messages", a.sendMessage)
+		h("POST /v1/messages/{id}/retry", a.retryMessage)
+		h("POST /v1/media", a.uploadMedia)
+	}
+	if a.channels != nil {
+		h("GET /v1/channels", a.listChannels)
+		h("GET /v1/channels/{id}/health", a.channelHealth)
+	}
 }
 
 // auth checks the bearer token in constant time (comparing digests, so the token's length does not leak).

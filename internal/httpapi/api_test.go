@@ -37,7 +37,7 @@ func setup(t *testing.T, token string) *bundle {
 	st := store.New(db, nil)
 	replay := func(ctx context.Context, id string) (store.Event, error) { return st.EventGet(ctx, nil, id) }
 	mux := http.NewServeMux()
-	httpapi.New(st, token, replay, slog.New(slog.NewTextHandler(io.Discard, nil))).Register(mux)
+	httpapi.New(httpapi.Options{Store: st, Token: token, Replay: replay, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return &bundle{st: st, url: srv.URL}

@@ -13,10 +13,19 @@ import (
 
 // Error is an API error with a stable code.
 type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
+	Status       int          `json:"-"`
+	Code         string       `json:"code"`
+	Message      string       `json:"message"`
+	Fix          string       `json:"fix,omitempty"`
+	ProviderCode int          `json:"provider_code,omitempty"`
+	Detail       string       `json:"detail,omitempty"`
+	Details      []FieldError `json:"details,omitempty"`
+}
+
+// FieldError names a field of the request and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
 	Message string `json:"message"`
-	Fix     string `json:"fix,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -62,6 +71,8 @@ func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
 		writeJSON(w, e.Status, map[string]*Error{"error": e})
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -54,6 +54,9 @@ func riverConfig(cfg Config) *river.Config {
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
+	} else {
+		// River reports routine state at info; wagate's log keeps its warnings and errors.
+		rc.Logger = slog.New(minLevel{rc.Logger.Handler(), slog.LevelWarn})
 	}
 	if cfg.Workers != nil {
 		n := cfg.MaxWorkers
@@ -69,6 +72,14 @@ func riverConfig(cfg Config) *river.Config {
 // NewSQLite returns a queue on the SQLite write pool (which must have a single connection).
 func NewSQLite(db *sql.DB, cfg Config) (*Queue, error) {
 	drv := riversqlite.New(db)
+	if cfg.FetchPollInterval == 0 {
+		// SQLite has no LISTEN/NOTIFY: River polls. A poll is one indexed query on the write connection, cheap
+		// enough to run every 20 ms so that a queued send leaves within a few milliseconds.
+		cfg.FetchPollInterval = 20 * time.Millisecond
+	}
+	if cfg.FetchCooldown == 0 || cfg.FetchCooldown > cfg.FetchPollInterval {
+		cfg.FetchCooldown = min(5*time.Millisecond, cfg.FetchPollInterval)
+	}
 	rc := riverConfig(cfg)
 	rc.PollOnly = true
 	client, err := river.NewClient(drv, rc)
@@ -213,3 +224,19 @@ func CompleteTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Jo
 	}
 	return nil
 }
+
+// minLevel drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h minLevel) WithGroup(n string) slog.Handler { return minLevel{h.Handler.WithGroup(n), h.min} }

@@ -13,23 +13,31 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/health"
 	"github.com/wagate/wagate/internal/httpapi"
 	"github.com/wagate/wagate/internal/inbound"
 	"github.com/wagate/wagate/internal/metrics"
+	"github.com/wagate/wagate/internal/provider"
+	"github.com/wagate/wagate/internal/provider/demo"
 	"github.com/wagate/wagate/internal/queue"
+	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/webhook"
 )
 
 // Server is one running wagate instance.
 type Server struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	backend  *Backend
-	queue    *queue.Queue
-	ingester *inbound.Ingester
-	proc     *inbound.Processor
-	metrics  *metrics.Metrics
-	handler  http.Handler
+	cfg       *config.Config
+	log       *slog.Logger
+	backend   *Backend
+	queue     *queue.Queue
+	ingester  *inbound.Ingester
+	proc      *inbound.Processor
+	metrics   *metrics.Metrics
+	providers map[string]provider.Provider
+	demos     []*demo.Provider
+	sender    *sender.Service
+	handler   http.Handler
 }
 
 // Channels converts the configured channels to what the receiver needs.
@@ -46,23 +54,41 @@ func Channels(cfg *config.Config) []*inbound.Channel {
 // New builds a server on an open, migrated backend.
 func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	m := metrics.New()
+	s := &Server{cfg: cfg, log: log, backend: b, metrics: m, providers: map[string]provider.Provider{}}
 	proc := inbound.NewProcessor(b.Store, Channels(cfg))
+	s.proc = proc
+	client := providerHTTPClient()
+	names := make([]string, 0, len(cfg.Channels))
+	for i := range cfg.Channels {
+		ch := &cfg.Channels[i]
+		names = append(names, ch.Name)
+		p := NewProvider(cfg, ch, client, s.demoDeliver(ch.Name))
+		if d, ok := p.(*demo.Provider); ok {
+			s.demos = append(s.demos, d)
+		}
+		s.providers[ch.Name] = p
+	}
+	gov := sender.NewGovernor(Limits(cfg), nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, inbound.NewProcessWorker(b.Store, proc, m, log))
-	q, err := b.NewQueue(queue.Config{Workers: workers, Logger: log.With("component", "queue")})
+	river.AddWorker(workers, sender.NewWorker(b.Store, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
+	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
+	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue")})
 	if err != nil {
 		return nil, err
 	}
+	s.queue = q
 	writers := 1
 	if b.Kind() == "postgres" {
 		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
 	}
-	ing := inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: writers})
-	s := &Server{cfg: cfg, log: log, backend: b, queue: q, ingester: ing, proc: proc, metrics: m}
+	s.ingester = inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: writers})
+	s.sender = sender.NewService(b.Store, q, names, s.providers)
 
 	mux := http.NewServeMux()
-	inbound.NewReceiver(proc, ing, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
-	httpapi.New(b.Store, cfg.APIToken.Reveal(), s.Replay, log.With("component", "api")).Register(mux)
+	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
+	httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
+		Channels: channelDirectory{s}, Log: log.With("component", "api")}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -71,6 +97,41 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("GET /{$}", s.home)
 	s.handler = mux
 	return s, nil
+}
+
+// demoDeliver hands a demo channel's simulated webhooks to the real inbound path: parsed, made durable and
+// processed like a provider's.
+func (s *Server) demoDeliver(channel string) demo.Deliver {
+	return func(ctx context.Context, body []byte) error {
+		hook, perr := webhook.Parse(body)
+		ev := &store.Event{Channel: channel, AuthChannels: []string{channel}, Body: body, ContentType: "application/json", RemoteAddr: "demo"}
+		_, err := s.ingester.Accept(ctx, ev, hook, perr)
+		return err
+	}
+}
+
+// Sender returns the send service.
+func (s *Server) Sender() *sender.Service { return s.sender }
+
+type channelDirectory struct{ s *Server }
+
+func (d channelDirectory) List() []httpapi.ChannelInfo {
+	out := []httpapi.ChannelInfo{}
+	for i := range d.s.cfg.Channels {
+		c := &d.s.cfg.Channels[i]
+		out = append(out, httpapi.ChannelInfo{Name: c.Name, Provider: string(c.Provider), PhoneNumber: c.PhoneNumber,
+			PhoneNumberID: c.PhoneNumberID, WebhookURL: d.s.cfg.WebhookURL(c), WebhookSecret: c.WebhookSecret.IsSet(),
+			AppSecret: c.AppSecret.IsSet(), RatePerSecond: c.RatePerSecond, Default: i == 0})
+	}
+	return out
+}
+
+func (d channelDirectory) Check(ctx context.Context, name string) (health.Report, bool) {
+	ch, ok := d.s.cfg.Channel(name)
+	if !ok {
+		return health.Report{}, false
+	}
+	return CheckChannel(ctx, d.s.cfg, ch, d.s.providers[name]), true
 }
 
 // Handler returns the HTTP handler of every endpoint.
@@ -143,6 +204,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		s.log.Warn("http shutdown", "err", serr)
 	}
 	s.ingester.Stop()
+	for _, d := range s.demos {
+		d.Close()
+	}
 	if qerr := s.queue.Stop(sctx); qerr != nil {
 		s.log.Warn("queue shutdown", "err", qerr)
 	}

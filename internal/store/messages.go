@@ -92,6 +92,16 @@ func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, err
 // MessageSetProviderID records the provider id a send was accepted under and applies any receipts that arrived
 // for that id before it was known. It returns how many parked receipts moved the status forward.
 func (s *Store) MessageSetProviderID(ctx context.Context, tx Tx, id, providerID string) (int, error) {
+	m0, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
+	if errors.Is(err, ErrNoRows) {
+		return 0, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("message set provider id: %w", err)
+	}
+	if err := s.lockProviderID(ctx, tx, m0.Channel, providerID); err != nil {
+		return 0, err
+	}
 	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("message set provider id: %w", err)

@@ -58,6 +58,16 @@ func (s *Store) OutboundCreate(ctx context.Context, tx Tx, m *Message, phone str
 // MessageAccepted records that the provider accepted message id under providerID at the given time: the
 // provider id, the status accepted in the history, and any receipts that were parked for that provider id.
 func (s *Store) MessageAccepted(ctx context.Context, tx Tx, id, providerID string, at time.Time) error {
+	m0, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
+	if errors.Is(err, ErrNoRows) {
+		return fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("message accepted: %w", err)
+	}
+	if err := s.lockProviderID(ctx, tx, m0.Channel, providerID); err != nil {
+		return err
+	}
 	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))
 	if err != nil {
 		return fmt.Errorf("message accepted: %w", err)

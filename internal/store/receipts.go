@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/wagate/wagate/internal/wa"
 )
@@ -34,6 +35,9 @@ func (s *Store) ReceiptApply(ctx context.Context, tx Tx, channel, eventID string
 		return ReceiptIgnored, nil
 	}
 	e := entryFromReceipt(r, s)
+	if err := s.lockProviderID(ctx, tx, channel, r.MessageID); err != nil {
+		return "", err
+	}
 	m, err := scanMessage(tx.QueryRow(ctx, sqlMessageByProvider, channel, r.MessageID))
 	if errors.Is(err, ErrNoRows) {
 		c, t, d := e.ErrorCode, e.ErrorTitle, e.ErrorDetail
@@ -159,4 +163,18 @@ func entryFromReceipt(r wa.Receipt, s *Store) StatusEntry {
 		}
 	}
 	return e
+}
+
+// lockProviderID serializes the transactions that park a receipt for a provider id and the one that records
+// that provider id on its message: without it, on a database with concurrent writers, each could miss the
+// other's uncommitted row and the receipt would stay parked for ever.
+func (s *Store) lockProviderID(ctx context.Context, tx Tx, channel, providerID string) error {
+	h := fnv.New64a()
+	h.Write([]byte(channel))
+	h.Write([]byte{0})
+	h.Write([]byte(providerID))
+	if err := s.drv.LockTx(ctx, tx, int64(h.Sum64())); err != nil {
+		return fmt.Errorf("lock provider id: %w", err)
+	}
+	return nil
 }

@@ -199,3 +199,9 @@ type pgTx struct {
 }
 
 func (t pgTx) Raw() any { return t.tx }
+
+// LockTx takes a transaction-scoped advisory lock on key.
+func (db *DB) LockTx(ctx context.Context, tx store.Tx, key int64) error {
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+	return err
+}

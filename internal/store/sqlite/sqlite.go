@@ -223,3 +223,6 @@ type sqlTx struct {
 }
 
 func (t sqlTx) Raw() any { return t.tx }
+
+// LockTx does nothing: SQLite runs one write transaction at a time.
+func (db *DB) LockTx(ctx context.Context, tx store.Tx, key int64) error { return nil }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// baselineCommand is the hidden subcommand that runs the baseline server: wagate-bench re-executes itself with
+// it, so that the baseline is a process of its own, like wagate, and both pay the same for process separation.
+const baselineCommand = "baseline"
+
+// baselineHandler is the least any webhook receiver does: read the body, decode its JSON and answer 200.
+func baselineHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, `{"ok":false,"error":"could not read the body"}`, http.StatusBadRequest)
+			return
+		}
+		var v map[string]any
+		if err := json.Unmarshal(body, &v); err != nil {
+			http.Error(w, `{"ok":false,"error":"body is not a JSON object"}`, http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`+"\n")
+	})
+}
+
+// runBaseline serves baselineHandler on 127.0.0.1:0 (or the address given as the only argument), prints
+// "listening <addr>" on stdout and serves until SIGTERM or SIGINT.
+func runBaseline(args []string, stdout, stderr io.Writer) int {
+	addr := "127.0.0.1:0"
+	if len(args) > 1 {
+		fmt.Fprintln(stderr, "usage: wagate-bench baseline [addr]")
+		return 2
+	}
+	if len(args) == 1 {
+		addr = args[0]
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "baseline: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The same server timeouts as wagate's, so that the two differ only in what their handlers do.
+	srv := &http.Server{Handler: baselineHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		fmt.Fprintf(stderr, "baseline: %v\n", err)
+		return 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "baseline: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// startBaseline starts the baseline server as a child process and returns it with its base URL.
+func (e *Env) startBaseline(ctx context.Context) (*proc, string, error) {
+	p, err := e.procs.start("baseline", e.Self, []string{baselineCommand}, childEnv())
+	if err != nil {
+		return nil, "", err
+	}
+	// The child writes to its log file; wait for its "listening" line there.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if addr, ok := listeningAddr(p.logText()); ok {
+			// It listens before it prints the line: it is ready.
+			return p, "http://" + addr, nil
+		}
+		if p.exited() {
+			return nil, "", fmt.Errorf("baseline exited while starting (%v): %s", p.waitErr, p.logTail(20))
+		}
+		if time.Now().After(deadline) {
+			return nil, "", errors.New("baseline did not print its address within 10s")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("baseline: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func listeningAddr(out string) (string, bool) {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
+			return strings.TrimSpace(a), true
+		}
+	}
+	return "", false
+}
