@@ -143,23 +143,27 @@ func (in *Ingester) write() {
 	}
 }
 
-// commit makes a batch durable in one transaction. When the transaction fails as a whole, each request is tried
-// alone so that one bad request cannot fail the others.
+// commit makes a batch durable in one transaction: each event is processed and inserted with its final state.
+// When the transaction fails, each request is committed alone, so that one bad request cannot fail the others;
+// a request that fails alone as well is stored pending and handed to the job queue.
 func (in *Ingester) commit(batch []*request) {
 	ctx := context.Background()
 	err := in.st.InTx(ctx, func(tx store.Tx) error {
 		for _, r := range batch {
-			if err := in.acceptOne(ctx, tx, r); err != nil {
+			if err := in.processOne(ctx, tx, r); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil && len(batch) > 1 {
-		for _, r := range batch {
-			in.commit([]*request{r})
+	if err != nil {
+		if len(batch) > 1 {
+			for _, r := range batch {
+				in.commit([]*request{r})
+			}
+			return
 		}
-		return
+		err = in.defer1(ctx, batch[0], err)
 	}
 	if in.m != nil {
 		in.m.IngestBatchSize.Observe(float64(len(batch)))
@@ -175,41 +179,41 @@ func (in *Ingester) commit(batch []*request) {
 	}
 }
 
-func (in *Ingester) acceptOne(ctx context.Context, tx store.Tx, r *request) error {
+func (in *Ingester) processOne(ctx context.Context, tx store.Tx, r *request) error {
 	ev := r.ev
-	ev.State, ev.Error, ev.Counts, ev.Attempts = store.EventPending, "", store.Counts{}, 0
-	if err := in.st.EventInsert(ctx, tx, ev); err != nil {
-		return err
+	if ev.ID == "" {
+		ev.ID = store.NewID()
 	}
-	var out Outcome
-	perr := in.st.Savepoint(ctx, tx, func() error {
-		var err error
-		out, err = in.proc.ProcessParsed(ctx, tx, ev, r.hook, r.parseErr)
+	out, err := in.proc.ProcessParsed(ctx, tx, ev, r.hook, r.parseErr, true)
+	if err != nil {
 		return err
-	})
-	r.res = Result{EventID: ev.ID}
-	if perr != nil {
-		if in.st.Driver().Retryable(perr) {
-			return perr
-		}
-		// The event is durable; its processing failed for a reason of the database. Leave it pending for the
-		// job queue, which retries with backoff.
-		reason := "processing deferred: " + perr.Error()
-		if err := in.st.EventMarkRetry(ctx, tx, ev.ID, reason); err != nil {
-			return err
-		}
-		if err := in.q.InsertTx(ctx, tx, ProcessArgs{EventID: ev.ID}, nil); err != nil {
-			return err
-		}
-		r.res.State, r.res.Error, r.res.Queued = store.EventPending, reason, true
-		for _, c := range r.hook.Changes {
-			r.res.Counts.Received += len(c.Messages)
-			r.res.Counts.Statuses += len(c.Statuses)
-		}
-		return nil
 	}
 	r.out = out
-	r.res.State, r.res.Error, r.res.Counts = out.State, ev.Error, out.Counts
+	r.res = Result{EventID: ev.ID, State: out.State, Error: ev.Error, Counts: out.Counts}
+	return nil
+}
+
+// defer1 stores a request whose processing failed alone: the raw event, pending, with a job that processes it
+// again with backoff. An error here means the database cannot store the webhook at all.
+func (in *Ingester) defer1(ctx context.Context, r *request, cause error) error {
+	reason := "processing deferred: " + cause.Error()
+	ev := r.ev
+	ev.State, ev.Error, ev.Counts, ev.Attempts, ev.Shape = store.EventPending, reason, store.Counts{}, 0, string(r.hook.Shape)
+	err := in.st.InTx(ctx, func(tx store.Tx) error {
+		if err := in.st.EventInsert(ctx, tx, ev); err != nil {
+			return err
+		}
+		return in.q.InsertTx(ctx, tx, ProcessArgs{EventID: ev.ID}, nil)
+	})
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	r.out = Outcome{State: store.EventPending}
+	r.res = Result{EventID: ev.ID, State: store.EventPending, Error: reason, Queued: true}
+	for _, c := range r.hook.Changes {
+		r.res.Counts.Received += len(c.Messages)
+		r.res.Counts.Statuses += len(c.Statuses)
+	}
 	return nil
 }
 

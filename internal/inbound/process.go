@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wagate/wagate/internal/phone"
 	"github.com/wagate/wagate/internal/store"
@@ -54,13 +55,15 @@ func (p *Processor) Channel(name string) (*Channel, bool) {
 // the reason; that is not an error. An error means the database failed and tx must be rolled back.
 func (p *Processor) Process(ctx context.Context, tx store.Tx, ev *store.Event) (Outcome, error) {
 	hook, err := webhook.Parse(ev.Body)
-	return p.ProcessParsed(ctx, tx, ev, hook, err)
+	return p.ProcessParsed(ctx, tx, ev, hook, err, false)
 }
 
-// ProcessParsed is Process for a body already parsed (parseErr is Parse's error).
-func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Event, hook wa.Webhook, parseErr error) (Outcome, error) {
+// ProcessParsed is Process for a body already parsed (parseErr is Parse's error). With insert, ev is not stored
+// yet: it is inserted with its final state (ev.ID must be set, since the effects name it); otherwise the
+// stored event is updated.
+func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Event, hook wa.Webhook, parseErr error, insert bool) (Outcome, error) {
 	if parseErr != nil {
-		return p.finish(ctx, tx, ev, "", store.EventFailed, parseErr.Error(), Outcome{})
+		return p.finish(ctx, tx, ev, "", store.EventFailed, parseErr.Error(), Outcome{}, insert)
 	}
 	out := Outcome{Receipts: map[store.ReceiptOutcome]int{}}
 	var problems []string
@@ -83,11 +86,18 @@ func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Ev
 	if applied == 0 && len(problems) > 0 {
 		state = store.EventFailed
 	}
-	return p.finish(ctx, tx, ev, string(hook.Shape), state, reason, out)
+	return p.finish(ctx, tx, ev, string(hook.Shape), state, reason, out, insert)
 }
 
-func (p *Processor) finish(ctx context.Context, tx store.Tx, ev *store.Event, shape, state, reason string, out Outcome) (Outcome, error) {
+func (p *Processor) finish(ctx context.Context, tx store.Tx, ev *store.Event, shape, state, reason string, out Outcome, insert bool) (Outcome, error) {
 	out.State = state
+	if insert {
+		ev.Shape, ev.State, ev.Error, ev.Counts, ev.Attempts, ev.ProcessedAt = shape, state, reason, out.Counts, 1, time.Now()
+		if err := p.st.EventInsert(ctx, tx, ev); err != nil {
+			return Outcome{}, err
+		}
+		return out, nil
+	}
 	if err := p.st.EventFinish(ctx, tx, ev.ID, shape, state, reason, out.Counts); err != nil {
 		return Outcome{}, err
 	}

@@ -29,6 +29,7 @@ type bundle struct {
 	proc *inbound.Processor
 	url  string
 	srv  *httptest.Server
+	ing  *inbound.Ingester
 }
 
 var databases = []string{"sqlite", "postgres"}
@@ -94,6 +95,7 @@ func setup(t testing.TB, db string, channels []*inbound.Channel, startQueue bool
 	river.AddWorker(workers, inbound.NewProcessWorker(st, b.proc, nil, log))
 	ing := inbound.NewIngester(st, q, b.proc, metrics.New(), log, inbound.IngesterConfig{Writers: 2})
 	ing.Start()
+	b.ing = ing
 	mux := http.NewServeMux()
 	inbound.NewReceiver(b.proc, ing, 64<<10, nil, log).Register(mux)
 	b.srv = httptest.NewServer(mux)

@@ -74,8 +74,8 @@ func NewSQLite(db *sql.DB, cfg Config) (*Queue, error) {
 	drv := riversqlite.New(db)
 	if cfg.FetchPollInterval == 0 {
 		// SQLite has no LISTEN/NOTIFY: River polls. A poll is one indexed query on the write connection, cheap
-		// enough to run every 20 ms so that a queued send leaves within a few milliseconds.
-		cfg.FetchPollInterval = 20 * time.Millisecond
+		// enough to run every 50 ms (a few percent of a core when idle); sends queued meanwhile leave within that.
+		cfg.FetchPollInterval = 50 * time.Millisecond
 	}
 	if cfg.FetchCooldown == 0 || cfg.FetchCooldown > cfg.FetchPollInterval {
 		cfg.FetchCooldown = min(5*time.Millisecond, cfg.FetchPollInterval)

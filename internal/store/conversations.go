@@ -35,10 +35,17 @@ const windowLength = 24 * time.Hour
 
 // ConversationEnsure returns the id of the conversation between channel and contact, creating it.
 func (s *Store) ConversationEnsure(ctx context.Context, tx Tx, channel, contactID string) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, sqlConversationIDFor, channel, contactID).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, ErrNoRows) {
+		return "", fmt.Errorf("conversation id: %w", err)
+	}
 	if _, err := tx.Exec(ctx, sqlConversationInsert, NewID(), channel, contactID, ms(s.now())); err != nil {
 		return "", fmt.Errorf("conversation insert: %w", err)
 	}
-	var id string
 	if err := tx.QueryRow(ctx, sqlConversationIDFor, channel, contactID).Scan(&id); err != nil {
 		return "", fmt.Errorf("conversation id: %w", err)
 	}

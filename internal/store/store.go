@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -47,27 +45,6 @@ func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return err
-}
-
-// Savepoint runs fn inside a savepoint of tx: when fn fails, its changes are rolled back and the rest of the
-// transaction stays usable.
-func (s *Store) Savepoint(ctx context.Context, tx Tx, fn func() error) error {
-	if _, err := tx.Exec(ctx, "SAVEPOINT sp"); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	if ferr := fn(); ferr != nil {
-		if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT sp"); err != nil {
-			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", err))
-		}
-		if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT sp"); err != nil {
-			return errors.Join(ferr, fmt.Errorf("release savepoint: %w", err))
-		}
-		return ferr
-	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT sp"); err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
-	}
-	return nil
 }
 
 // NewID returns a new time-ordered id (UUIDv7).

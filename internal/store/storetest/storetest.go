@@ -32,7 +32,6 @@ func Run(t *testing.T, open Opener) {
 		"ReceiptForInboundIgnored": testReceiptInbound,
 		"Pagination":               testPagination,
 		"NoticeList":               testNotices,
-		"SavepointRollsBackOnlyFn": testSavepoint,
 		"BadCursor":                testBadCursor,
 	}
 	for name, fn := range tests {
@@ -439,34 +438,6 @@ func testNotices(t *testing.T, st *store.Store) {
 	page, err := st.NoticeList(ctx, store.NoticeFilter{Kind: "template"})
 	if err != nil || len(page.Items) != 1 || string(page.Items[0].Payload) != `{"a":1}` {
 		t.Fatalf("notices = %+v, %v", page, err)
-	}
-}
-
-func testSavepoint(t *testing.T, st *store.Store) {
-	ctx := context.Background()
-	keep := store.Event{Body: []byte("keep")}
-	drop := store.Event{Body: []byte("drop")}
-	tx(t, st, func(tx store.Tx) error {
-		if err := st.EventInsert(ctx, tx, &keep); err != nil {
-			return err
-		}
-		err := st.Savepoint(ctx, tx, func() error {
-			if err := st.EventInsert(ctx, tx, &drop); err != nil {
-				return err
-			}
-			// A duplicate primary key fails the statement; the savepoint keeps the transaction usable.
-			return st.EventInsert(ctx, tx, &store.Event{ID: keep.ID, Body: []byte("dup")})
-		})
-		if err == nil {
-			return errors.New("duplicate id must fail")
-		}
-		return nil
-	})
-	if _, err := st.EventGet(ctx, nil, keep.ID); err != nil {
-		t.Fatalf("kept event: %v", err)
-	}
-	if _, err := st.EventGet(ctx, nil, drop.ID); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("rolled back event: %v", err)
 	}
 }
 

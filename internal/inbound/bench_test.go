@@ -1,0 +1,41 @@
+package inbound_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/webhook"
+)
+
+// BenchmarkProcess measures durable ingest without HTTP: parse, commit and process, with many concurrent
+// submitters so that group commit batches them, alternating inbound messages and receipts.
+func BenchmarkProcess(b *testing.B) {
+	for _, db := range databases {
+		b.Run(db, func(b *testing.B) {
+			bd := setup(b, db, demoChannels(), false)
+			_ = bd
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					var body []byte
+					if i%2 == 0 {
+						body = []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"111"},"contacts":[{"profile":{"name":"Ana"},"wa_id":"3469600%04d"}],"messages":[{"from":"3469600%04d","id":"wamid.B%d","timestamp":"1700000000","type":"text","text":{"body":"hola"}}]}}]}]}`, i%1000, i%1000, i))
+					} else {
+						body = statusBody(fmt.Sprintf("wamid.S%d", i), "delivered", 1700000000)
+					}
+					hook, perr := webhook.Parse(body)
+					ev := &store.Event{AuthChannels: []string{"default"}, Body: body}
+					if _, err := bd.ing.Accept(context.Background(), ev, hook, perr); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
