@@ -34,6 +34,13 @@ type Config struct {
 	FetchPollInterval time.Duration
 }
 
+// JobTimeout bounds one run of any job.
+const JobTimeout = 2 * time.Minute
+
+// RescueAfter is how long after its start a job left running by a crashed instance is retried on PostgreSQL
+// (on SQLite, where one process owns the database, such jobs are retried at once when wagate starts).
+const RescueAfter = JobTimeout + time.Minute
+
 // Queue is River on wagate's database.
 type Queue struct {
 	insertTx   func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error
@@ -50,7 +57,9 @@ func riverConfig(cfg Config) *river.Config {
 		Logger:            cfg.Logger,
 		FetchCooldown:     cfg.FetchCooldown,
 		FetchPollInterval: cfg.FetchPollInterval,
-		JobTimeout:        5 * time.Minute,
+		// A job still "running" RescueAfter after it started belonged to a crashed process: it is retried.
+		JobTimeout:           JobTimeout,
+		RescueStuckJobsAfter: RescueAfter,
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
@@ -104,8 +113,23 @@ func NewSQLite(db *sql.DB, cfg Config) (*Queue, error) {
 		return nil
 	}
 	q.pending = func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) }
+	start := q.start
+	q.start = func(ctx context.Context) error {
+		// One process owns a SQLite database: jobs still marked running were cut off when the last process
+		// died (kill -9, power loss). Make them available again now instead of after RescueAfter.
+		res, err := db.ExecContext(ctx, sqlRescueRunning)
+		if err != nil {
+			return fmt.Errorf("queue: rescue jobs of the previous process: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 && cfg.Logger != nil {
+			cfg.Logger.Warn("jobs interrupted by the previous process are retried now", "jobs", n)
+		}
+		return start(ctx)
+	}
 	return q, nil
 }
+
+const sqlRescueRunning = `UPDATE river_job SET state = 'available' WHERE state = 'running'`
 
 // NewPostgres returns a queue on the PostgreSQL pool, woken by LISTEN/NOTIFY.
 func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Queue, error) {
