@@ -1,4 +1,4 @@
-// Package cli holds wagate's subcommands: serve, migrate, simulate, events and version.
+// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events and version.
 package cli
 
 import (
@@ -21,6 +21,9 @@ Usage:
                                  post a realistic provider webhook to a running wagate
   wagate send --to +34... --text "Hola"
                                  send a message through a running wagate and wait for the outcome
+  wagate check [--channel NAME]  check each channel's provider connection and webhook setup
+  wagate webhook register [--channel NAME]
+                                 register the channel's webhook URL (and secret) at 360dialog
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
   wagate version                 print the version
@@ -59,6 +62,10 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.events(ctx, args[1:])
 	case "send":
 		return e.send(ctx, args[1:])
+	case "check":
+		return e.check(ctx, args[1:])
+	case "webhook":
+		return e.webhook(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.Stdout, "wagate", version())
 		return 0
