@@ -149,12 +149,14 @@ func (in *Ingester) write() {
 func (in *Ingester) commit(batch []*request) {
 	ctx := context.Background()
 	err := in.st.InTx(ctx, func(tx store.Tx) error {
+		evs := make([]*store.Event, 0, len(batch))
 		for _, r := range batch {
 			if err := in.processOne(ctx, tx, r); err != nil {
 				return err
 			}
+			evs = append(evs, r.ev)
 		}
-		return nil
+		return in.st.EventInsertMany(ctx, tx, evs)
 	})
 	if err != nil {
 		if len(batch) > 1 {
@@ -173,6 +175,7 @@ func (in *Ingester) commit(batch []*request) {
 			r.err = fmt.Errorf("store webhook: %w", err)
 			in.log.Error("webhook not stored", "err", err)
 		} else {
+			in.proc.Committed(r.out)
 			in.observe(r)
 		}
 		close(r.done)

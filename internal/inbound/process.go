@@ -20,6 +20,7 @@ type Processor struct {
 	channels []*Channel
 	byName   map[string]*Channel
 	byPhone  map[string]*Channel
+	known    *senderCache
 }
 
 // Outcome is what processing one event did, for metrics and logs.
@@ -27,11 +28,21 @@ type Outcome struct {
 	State    string
 	Counts   store.Counts
 	Receipts map[store.ReceiptOutcome]int
+	// senders are the contacts and conversations this event resolved, to remember once it commits.
+	senders []sender
+}
+
+// Committed tells the processor that the transaction of out committed, so that what it learnt of its senders
+// can be reused.
+func (p *Processor) Committed(out Outcome) {
+	for _, s := range out.senders {
+		p.known.put(s)
+	}
 }
 
 // NewProcessor returns a Processor for the given channels; the first is the default channel.
 func NewProcessor(st *store.Store, channels []*Channel) *Processor {
-	p := &Processor{st: st, channels: channels, byName: map[string]*Channel{}, byPhone: map[string]*Channel{}}
+	p := &Processor{st: st, channels: channels, byName: map[string]*Channel{}, byPhone: map[string]*Channel{}, known: newSenderCache(50_000)}
 	for _, ch := range channels {
 		p.byName[ch.Name] = ch
 		if ch.PhoneNumberID != "" {
@@ -59,8 +70,8 @@ func (p *Processor) Process(ctx context.Context, tx store.Tx, ev *store.Event) (
 }
 
 // ProcessParsed is Process for a body already parsed (parseErr is Parse's error). With insert, ev is not stored
-// yet: it is inserted with its final state (ev.ID must be set, since the effects name it); otherwise the
-// stored event is updated.
+// yet: ProcessParsed only sets its final state, and the caller inserts it in the same transaction (ev.ID must
+// be set, since the effects name it); otherwise the stored event is updated.
 func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Event, hook wa.Webhook, parseErr error, insert bool) (Outcome, error) {
 	if parseErr != nil {
 		return p.finish(ctx, tx, ev, "", store.EventFailed, parseErr.Error(), Outcome{}, insert)
@@ -93,9 +104,6 @@ func (p *Processor) finish(ctx context.Context, tx store.Tx, ev *store.Event, sh
 	out.State = state
 	if insert {
 		ev.Shape, ev.State, ev.Error, ev.Counts, ev.Attempts, ev.ProcessedAt = shape, state, reason, out.Counts, 1, time.Now()
-		if err := p.st.EventInsert(ctx, tx, ev); err != nil {
-			return Outcome{}, err
-		}
 		return out, nil
 	}
 	if err := p.st.EventFinish(ctx, tx, ev.ID, shape, state, reason, out.Counts); err != nil {
@@ -149,7 +157,7 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 		}
 	}
 	for i := range ch.Messages {
-		stored, err := p.applyMessage(ctx, tx, ev, channel, &ch.Messages[i], profiles)
+		stored, err := p.applyMessage(ctx, tx, ev, channel, &ch.Messages[i], profiles, &out.senders)
 		if err != nil {
 			return err
 		}
@@ -193,7 +201,7 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 	return nil
 }
 
-func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact) (bool, error) {
+func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact, learnt *[]sender) (bool, error) {
 	in := store.ContactInput{WAID: m.From, UserID: m.FromUserID, Phone: phone.FromWAID(m.From)}
 	prof, ok := profiles["w:"+m.From]
 	if !ok || m.From == "" {
@@ -215,16 +223,22 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 	if m.ID == "" {
 		return false, nil // nothing to deduplicate on; the raw event keeps it
 	}
-	c, err := p.st.ContactResolve(ctx, tx, in)
-	if err != nil {
-		return false, err
-	}
-	conv, err := p.st.ConversationEnsure(ctx, tx, channel, c.ID)
-	if err != nil {
-		return false, err
+	who := sender{channel: channel, in: in}
+	if known, ok := p.known.get(who); ok {
+		who = known
+	} else {
+		c, err := p.st.ContactResolve(ctx, tx, in)
+		if err != nil {
+			return false, err
+		}
+		if who.conversationID, err = p.st.ConversationEnsure(ctx, tx, channel, c.ID); err != nil {
+			return false, err
+		}
+		who.contactID = c.ID
+		*learnt = append(*learnt, who)
 	}
 	msg := store.Message{
-		Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionIn, ProviderID: m.ID,
+		Channel: channel, ConversationID: who.conversationID, ContactID: who.contactID, Direction: store.DirectionIn, ProviderID: m.ID,
 		Type: m.Type, Text: m.Text, Payload: m.Payload, Raw: m.Raw, Referral: m.Referral, Errors: m.Errors,
 		ProviderTime: m.Timestamp, EventID: ev.ID,
 	}

@@ -66,6 +66,7 @@ func (w *ProcessWorker) Work(ctx context.Context, job *river.Job[ProcessArgs]) e
 		}
 		return err
 	}
+	w.proc.Committed(out)
 	observeOutcome(w.m, out, false)
 	return nil
 }

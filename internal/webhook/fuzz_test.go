@@ -12,8 +12,31 @@ import (
 	"github.com/wagate/wagate/internal/wa"
 )
 
+// fuzzSeeds are FuzzParse's seeds besides the testdata bodies: edge cases of the lenient rules.
+var fuzzSeeds = []string{
+	``, `{}`, `null`, `[]`, `"x"`, `{"entry":null}`, `{"entry":[{}]}`, `{"entry":[{"changes":[{}]}]}`,
+	`{"entry":[{"id":1,"changes":[{"field":"messages","value":{"messages":[{"type":"image","image":{"voice":"true"}}]}}]}]}`,
+	`{"entry":[{"changes":[{"field":"template_x","value":{"message_template_id":1e3}}]}]}`,
+	`{"entry":[{"changes":[{"value":{"contacts":[{"user_id":"US.1"}],"messages":[{"id":"m","timestamp":1e99}]}}]}]}`,
+	`{"messages":[{"type":"location","location":{"latitude":"1.5","longitude":-2}}]}`,
+	`{"messages":[{"type":"order","order":{"product_items":{}}}],"statuses":[{"status":"deleted"}],"errors":[{"code":"470"}]}`,
+	`{"messages":[{"type":"interactive","interactive":{"type":"nfm_reply","nfm_reply":[]}}]}`,
+	`{"contacts":[{"profile":"x"}],"messages":[{"type":"contacts","contacts":[{"name":"x"},1]}]}`,
+	cloudBody(`{"id":"m","type":"reaction","reaction":{"emoji":""}}`),
+	// Bodies where the fast path must decline or agree with the lenient rules to the byte.
+	`{"entry":[{"id":"1","changes":[{"value":{"messages":[{"id":"m","type":"text","t\u0065xt":{"body":"x"}}]},"field":"messages"}]}]}`,
+	`{"entry":[{"changes":[{"value":{"messages":[{"type":"text","text":{"body":"a"},"text":{"body":"b"}}]}}],"changes":[]}]}`,
+	"{\"messages\":[{\"id\":\"m\",\"type\":\"\xef\xbf\xbd\",\"\xff\":1}],\"contacts\":[{\"wa_id\":\"1\"," +
+		`"profile":{"name":"\u00e9\ud800"}}]}`,
+	`{"messages":[1,"x",null,{"type":"id","id":"\n"}],"statuses":[{"id":7,"status":"read","timestamp":" 1"},[]],"errors":null}`,
+	`{"contacts":null,"messages":[{"type":"button","button":{"text":"ok"},"context":{"forwarded":"true","id":5}}],"metadata":[]}`,
+	`{"entry":[{"changes":[{"field":"","value":{"statuses":{},"messages":[{"type":"interactive","interactive":{"type":"list_reply","list_reply":{"title":"t"}}}]}}]}]}`,
+	` {"object":"whatsapp_business_account","entry":[{"changes":[{"field":"account_update","value":{"event":"X"}},{"value":null},{"value":7}]}]} `,
+}
+
 // FuzzParse checks that Parse never panics, that its errors are always one of the two sentinels, that a nil
-// error comes with a shape, and that all raw JSON it returns is valid.
+// error comes with a shape, that all raw JSON it returns is valid, and that whenever the fast path takes a body
+// it returns exactly what the lenient parser returns.
 func FuzzParse(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
@@ -26,20 +49,11 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	for _, s := range []string{
-		``, `{}`, `null`, `[]`, `"x"`, `{"entry":null}`, `{"entry":[{}]}`, `{"entry":[{"changes":[{}]}]}`,
-		`{"entry":[{"id":1,"changes":[{"field":"messages","value":{"messages":[{"type":"image","image":{"voice":"true"}}]}}]}]}`,
-		`{"entry":[{"changes":[{"field":"template_x","value":{"message_template_id":1e3}}]}]}`,
-		`{"entry":[{"changes":[{"value":{"contacts":[{"user_id":"US.1"}],"messages":[{"id":"m","timestamp":1e99}]}}]}]}`,
-		`{"messages":[{"type":"location","location":{"latitude":"1.5","longitude":-2}}]}`,
-		`{"messages":[{"type":"order","order":{"product_items":{}}}],"statuses":[{"status":"deleted"}],"errors":[{"code":"470"}]}`,
-		`{"messages":[{"type":"interactive","interactive":{"type":"nfm_reply","nfm_reply":[]}}]}`,
-		`{"contacts":[{"profile":"x"}],"messages":[{"type":"contacts","contacts":[{"name":"x"},1]}]}`,
-		cloudBody(`{"id":"m","type":"reaction","reaction":{"emoji":""}}`),
-	} {
+	for _, s := range fuzzSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		checkFastPath(t, body)
 		w, err := Parse(body)
 		if err != nil {
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnrecognized) {

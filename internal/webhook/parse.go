@@ -35,8 +35,12 @@ const fieldMessages = "messages"
 
 // Parse decodes a webhook body of either shape.
 //
+// Well-formed bodies of the common kinds are decoded by a fast path (see fast.go) that gives exactly the result
+// of the lenient parser described here; every other body goes to the lenient parser.
+//
 // The returned error wraps ErrMalformed or ErrUnrecognized; when it is nil, Webhook.Shape is set. The body is
-// not retained: all raw JSON in the result is copied.
+// not retained: all raw JSON in the result is copied (on the fast path, into one copy of the body that the raw
+// values share).
 //
 // Contract for the content of each wa.Change:
 //   - Field is the Cloud change field, "messages" when absent or empty, and "messages" for On-Premise bodies.
@@ -55,6 +59,16 @@ const fieldMessages = "messages"
 //     for a message without from (a user who hides the number) it is the user_id of the only contact that has
 //     a user_id but no wa_id, or else of the only contact that has a user_id; "" when that is ambiguous.
 func Parse(body []byte) (wa.Webhook, error) {
+	if w, ok := parseFast(body); ok {
+		return w, nil
+	}
+	return parseLenient(body)
+}
+
+// parseLenient is Parse without the fast path: it decodes each level into a map of raw values and reads every
+// field on its own. It is the reference the fast path (fast.go) is tested against, and handles every body the
+// fast path declines, including all malformed ones.
+func parseLenient(body []byte) (wa.Webhook, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return wa.Webhook{}, fmt.Errorf("%w: empty body", ErrMalformed)
 	}

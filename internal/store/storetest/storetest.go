@@ -519,3 +519,23 @@ func testOutboundFailed(t *testing.T, st *store.Store) {
 		t.Fatalf("failed: %+v", got)
 	}
 }
+
+func testEventInsertMany(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	var evs []*store.Event
+	for i := 0; i < 250; i++ {
+		evs = append(evs, &store.Event{Channel: "default", Body: []byte(fmt.Sprintf(`{"n":%d}`, i)), State: store.EventProcessed,
+			Counts: store.Counts{Received: i}})
+	}
+	tx(t, st, func(tx store.Tx) error { return st.EventInsertMany(ctx, tx, evs) })
+	for _, i := range []int{0, 99, 100, 249} {
+		got, err := st.EventGet(ctx, nil, evs[i].ID)
+		if err != nil || string(got.Body) != fmt.Sprintf(`{"n":%d}`, i) || got.Counts.Received != i || got.State != store.EventProcessed {
+			t.Fatalf("event %d: %+v, %v", i, got, err)
+		}
+	}
+	counts, _ := st.EventCounts(ctx)
+	if counts[store.EventProcessed] != 250 {
+		t.Fatalf("counts = %v", counts)
+	}
+}
