@@ -288,6 +288,9 @@ func TestSend_ValidationNamesTheField(t *testing.T) {
 			t.Errorf("%s: %d %s", c.field, a.Status, a.Raw)
 		}
 	}
+	if a := s.do(t, "POST", "/v1/messages", map[string]any{"to": "+34696247355", "type": "image", "image": map[string]any{"file": "f1"}}, nil); a.Status != 422 || !strings.Contains(a.Raw, "POST /v1/media") {
+		t.Errorf("stored file: %d %s", a.Status, a.Raw)
+	}
 	if a := s.do(t, "POST", "/v1/messages", map[string]any{"channel": "nope", "to": "+34696247355", "text": "hi"}, nil); a.errCode() != "unknown_channel" {
 		t.Errorf("unknown channel: %s", a.Raw)
 	}
