@@ -491,3 +491,26 @@ func TestInbound_ReplayFailedEvent(t *testing.T) {
 	raw, _ := json.Marshal(ev.Counts)
 	t.Logf("replayed counts %s", raw)
 }
+
+// TestInbound_ProfileChangeUpdatesContact: a known sender whose profile name changed is not served from the
+// processor's memory of senders: the contact gets the new name.
+func TestInbound_ProfileChangeUpdatesContact(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "sqlite", demoChannels(), false)
+	body := func(name, wamid string) []byte {
+		return []byte(fmt.Sprintf(`{"entry":[{"changes":[{"value":{"contacts":[{"profile":{"name":%q},"wa_id":"34696247355"}],"messages":[{"from":"34696247355","id":%q,"type":"text","text":{"body":"hi"}}]}}]}]}`, name, wamid))
+	}
+	for i, name := range []string{"Ana", "Ana", "Ana María"} {
+		if a := b.post(t, "/webhooks/whatsapp", body(name, fmt.Sprintf("wamid.P%d", i)), nil); n(a.Stored) != 1 {
+			t.Fatalf("post %d: %s", i, a.Raw)
+		}
+	}
+	c, err := b.st.ContactGetByPhone(context.Background(), "+34696247355")
+	if err != nil || c.Name != "Ana María" {
+		t.Fatalf("contact = %+v, %v", c, err)
+	}
+	page, _ := b.st.ConversationList(context.Background(), store.ConversationFilter{})
+	if len(page.Items) != 1 || page.Items[0].UnreadCount != 3 {
+		t.Fatalf("conversations = %+v", page.Items)
+	}
+}

@@ -202,7 +202,7 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 }
 
 func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact, learnt *[]sender) (bool, error) {
-	in := store.ContactInput{WAID: m.From, UserID: m.FromUserID, Phone: phone.FromWAID(m.From)}
+	in := store.ContactInput{WAID: m.From, UserID: m.FromUserID}
 	prof, ok := profiles["w:"+m.From]
 	if !ok || m.From == "" {
 		prof = profiles["u:"+m.FromUserID]
@@ -211,15 +211,6 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 	if in.UserID == "" {
 		in.UserID = prof.UserID
 	}
-	if in.Phone == "" && in.UserID == "" {
-		// Nothing identifies the sender (a malformed message): keep it under a contact named by its raw sender
-		// field so that it is visible rather than dropped.
-		if m.From == "" {
-			in.UserID = "unknown"
-		} else {
-			in.UserID = "raw:" + m.From
-		}
-	}
 	if m.ID == "" {
 		return false, nil // nothing to deduplicate on; the raw event keeps it
 	}
@@ -227,7 +218,17 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 	if known, ok := p.known.get(who); ok {
 		who = known
 	} else {
-		c, err := p.st.ContactResolve(ctx, tx, in)
+		who.in.Phone = phone.FromWAID(m.From)
+		if who.in.Phone == "" && who.in.UserID == "" {
+			// Nothing identifies the sender (a malformed message): keep it under a contact named by its raw
+			// sender field so that it is visible rather than dropped.
+			if m.From == "" {
+				who.in.UserID = "unknown"
+			} else {
+				who.in.UserID = "raw:" + m.From
+			}
+		}
+		c, err := p.st.ContactResolve(ctx, tx, who.in)
 		if err != nil {
 			return false, err
 		}
@@ -235,6 +236,7 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 			return false, err
 		}
 		who.contactID = c.ID
+		who.in = in // remembered under what the webhook said
 		*learnt = append(*learnt, who)
 	}
 	msg := store.Message{

@@ -6,7 +6,8 @@ import (
 	"github.com/wagate/wagate/internal/store"
 )
 
-// sender is a contact as a webhook names it, with the contact and conversation it resolved to on a channel.
+// sender is a contact as a webhook names it (wa_id, user id and profile, before any normalisation), with the
+// contact and conversation it resolved to on a channel.
 type sender struct {
 	channel        string
 	in             store.ContactInput
@@ -14,7 +15,7 @@ type sender struct {
 	conversationID string
 }
 
-func (s sender) key() string { return s.channel + "\x00" + s.in.Phone + "\x00" + s.in.UserID }
+func (s sender) key() string { return s.channel + "\x00" + s.in.WAID + "\x00" + s.in.UserID }
 
 // senderCache remembers resolved senders, so that the next message from the same sender with the same profile
 // skips the contact and conversation lookups. Entries are added only after their transaction committed, and
