@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"time"
 
 	"github.com/wagate/wagate/internal/server"
@@ -26,6 +27,11 @@ func (e Env) serve(ctx context.Context, args []string) int {
 		return 0
 	}
 	log := newLogger(cfg, e.Stderr)
+	if e.Getenv("GOGC") == "" {
+		// wagate's live heap is small, so the default (collect when the heap doubles) runs the collector
+		// several times a second under load. Tripling instead halves that work for a few MB more memory.
+		debug.SetGCPercent(200)
+	}
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
