@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wagate/wagate/internal/health"
+	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
 )
@@ -29,10 +30,12 @@ type API struct {
 	channels Channels
 }
 
-// Channels lists the configured channels and checks their connection.
+// Channels lists the configured channels, checks their connection and gives their provider clients.
 type Channels interface {
 	List() []ChannelInfo
 	Check(ctx context.Context, name string) (health.Report, bool)
+	// Provider returns the provider client of the channel called name; false when there is no such channel.
+	Provider(name string) (provider.Provider, bool)
 }
 
 // ChannelInfo describes a channel to API clients; it holds no secret.
@@ -84,6 +87,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	if a.channels != nil {
 		h("GET /v1/channels", a.listChannels)
 		h("GET /v1/channels/{id}/health", a.channelHealth)
+		h("GET /v1/channels/{id}/profile", a.channelProfile)
+		h("PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
 	}
 }
 

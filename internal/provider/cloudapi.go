@@ -298,3 +298,69 @@ func jsonText(raw json.RawMessage) string {
 	}
 	return clean(s)
 }
+
+// ParseProfile reads a business profile answer. It accepts the Cloud API's {"data":[{...}]} (Meta's shape is
+// UNCONFIRMED, so {"data":{...}} and a bare profile object are read too), and the On-Premise
+// {"settings":{"business":{"profile":{...}}}}. An empty data array is an empty profile; websites may be an array
+// or a single string. Unknown fields (messaging_product, id) are ignored; only an answer that is not a JSON
+// object, or whose profile is not one, is an error.
+func ParseProfile(body []byte) (Profile, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		return Profile{}, fmt.Errorf("decode profile answer: %w", err)
+	}
+	if top == nil {
+		return Profile{}, errors.New("profile answer is not an object")
+	}
+	node := json.RawMessage(body)
+	if data, ok := top["data"]; ok {
+		var list []json.RawMessage
+		if json.Unmarshal(data, &list) == nil {
+			if len(list) == 0 {
+				return Profile{}, nil
+			}
+			node = list[0]
+		} else {
+			node = data
+		}
+	} else if settings, ok := top["settings"]; ok {
+		var s struct {
+			Business struct {
+				Profile json.RawMessage `json:"profile"`
+			} `json:"business"`
+		}
+		if err := json.Unmarshal(settings, &s); err != nil || len(s.Business.Profile) == 0 {
+			return Profile{}, errors.New("profile answer has no settings.business.profile")
+		}
+		node = s.Business.Profile
+	}
+	var f struct {
+		About             flexText `json:"about"`
+		Address           flexText `json:"address"`
+		Description       flexText `json:"description"`
+		Email             flexText `json:"email"`
+		Vertical          flexText `json:"vertical"`
+		ProfilePictureURL flexText `json:"profile_picture_url"`
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(node, &obj); err != nil || obj == nil {
+		return Profile{}, errors.New("profile answer's profile is not an object")
+	}
+	if err := json.Unmarshal(node, &f); err != nil {
+		return Profile{}, fmt.Errorf("decode profile: %w", err)
+	}
+	p := Profile{About: string(f.About), Address: string(f.Address), Description: string(f.Description),
+		Email: string(f.Email), Vertical: string(f.Vertical), ProfilePictureURL: string(f.ProfilePictureURL)}
+	var sites []flexText
+	if raw, ok := obj["websites"]; ok && json.Unmarshal(raw, &sites) != nil {
+		var one flexText
+		_ = json.Unmarshal(raw, &one)
+		sites = []flexText{one}
+	}
+	for _, s := range sites {
+		if s != "" {
+			p.Websites = append(p.Websites, string(s))
+		}
+	}
+	return p, nil
+}

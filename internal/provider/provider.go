@@ -5,7 +5,13 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wagate/wagate/internal/wa"
 )
@@ -30,6 +36,13 @@ type Provider interface {
 	// SetWebhook registers url (and headers the provider sends back with each POST) for this number. Providers
 	// whose webhook is set elsewhere (Meta: the app dashboard) return an *Error of class ClassUnsupported.
 	SetWebhook(ctx context.Context, cfg WebhookConfig) error
+	// Profile reads the number's business profile (the fields a provider does not give stay empty).
+	Profile(ctx context.Context) (Profile, error)
+	// SetProfile updates the business profile with p's non-empty fields only: an empty string, or a nil or empty
+	// Websites, leaves that field as it is at the provider, so a field cannot be cleared through it.
+	// ProfilePictureURL is read-only and never sent. p is checked with CheckProfile first: a field it refuses
+	// fails the call with a ClassInvalid *Error wrapping a *ProfileFieldError, before any request is made.
+	SetProfile(ctx context.Context, p Profile) error
 }
 
 // SendResult is a provider's acceptance of a message.
@@ -62,4 +75,116 @@ type Health struct {
 type WebhookConfig struct {
 	URL     string
 	Headers map[string]string
+}
+
+// The operations of the business profile, as Error.Op names them.
+const (
+	OpProfile    = "profile"
+	OpSetProfile = "set_profile"
+)
+
+// Profile is a number's WhatsApp business profile.
+type Profile struct {
+	About             string   `json:"about,omitempty"`
+	Address           string   `json:"address,omitempty"`
+	Description       string   `json:"description,omitempty"`
+	Email             string   `json:"email,omitempty"`
+	Vertical          string   `json:"vertical,omitempty"`
+	ProfilePictureURL string   `json:"profile_picture_url,omitempty"`
+	Websites          []string `json:"websites,omitempty"`
+}
+
+// Limits of the business profile fields (Meta's documentation of whatsapp_business_profile), in characters.
+const (
+	MaxProfileAbout       = 139
+	MaxProfileAddress     = 256
+	MaxProfileDescription = 512
+	MaxProfileEmail       = 128
+	MaxProfileWebsites    = 2 // websites per profile
+	MaxProfileWebsite     = 256
+)
+
+// ProfileVerticals are the industries Meta accepts as a profile's vertical: the list Meta's documentation and
+// the published SDKs agree on, plus the categories Meta added later (ALCOHOL, ONLINE_GAMBLING,
+// PHYSICAL_GAMBLING, OTC_DRUGS, MATRIMONY_SERVICE), which several clients list.
+var ProfileVerticals = []string{"UNDEFINED", "OTHER", "AUTO", "BEAUTY", "APPAREL", "EDU", "ENTERTAIN", "EVENT_PLAN",
+	"FINANCE", "GROCERY", "GOVT", "HOTEL", "HEALTH", "NONPROFIT", "PROF_SERVICES", "RETAIL", "TRAVEL", "RESTAURANT",
+	"NOT_A_BIZ", "ALCOHOL", "ONLINE_GAMBLING", "PHYSICAL_GAMBLING", "OTC_DRUGS", "MATRIMONY_SERVICE"}
+
+// ProfileFieldError names the profile field CheckProfile refused and why.
+type ProfileFieldError struct {
+	Field   string // the JSON name: about, address, description, email, vertical, websites
+	Problem string // what is wrong, for people
+}
+
+func (e *ProfileFieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// CheckProfile checks the fields SetProfile sends and returns them normalised: every text trimmed, the vertical
+// in upper case, ProfilePictureURL dropped (it is read-only). Empty fields are not checked, since they are not
+// sent. A refused field is a ClassInvalid *Error of provider kind and OpSetProfile wrapping a
+// *ProfileFieldError.
+func CheckProfile(kind string, p Profile) (Profile, error) {
+	out := Profile{
+		About:       strings.TrimSpace(p.About),
+		Address:     strings.TrimSpace(p.Address),
+		Description: strings.TrimSpace(p.Description),
+		Email:       strings.TrimSpace(p.Email),
+		Vertical:    strings.ToUpper(strings.TrimSpace(p.Vertical)),
+	}
+	fail := func(field, problem string) (Profile, error) {
+		return Profile{}, &Error{Provider: kind, Op: OpSetProfile, Class: ClassInvalid, Err: &ProfileFieldError{Field: field, Problem: problem},
+			Message: fmt.Sprintf("The business profile's %s is not valid: %s.", field, problem)}
+	}
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{{"about", out.About, MaxProfileAbout}, {"address", out.Address, MaxProfileAddress},
+		{"description", out.Description, MaxProfileDescription}, {"email", out.Email, MaxProfileEmail}} {
+		if !utf8.ValidString(f.v) {
+			return fail(f.name, "it is not valid UTF-8 text")
+		}
+		if n := utf8.RuneCountInString(f.v); n > f.max {
+			return fail(f.name, fmt.Sprintf("it has %d characters, at most %d are allowed", n, f.max))
+		}
+	}
+	if out.Email != "" {
+		if a, err := mail.ParseAddress(out.Email); err != nil || a.Name != "" || a.Address != out.Email {
+			return fail("email", "it must be a plain email address such as info@example.com")
+		}
+	}
+	if out.Vertical != "" && !slices.Contains(ProfileVerticals, out.Vertical) {
+		return fail("vertical", "it must be one of "+strings.Join(ProfileVerticals, ", "))
+	}
+	if len(p.Websites) > MaxProfileWebsites {
+		return fail("websites", fmt.Sprintf("%d were given, at most %d are allowed", len(p.Websites), MaxProfileWebsites))
+	}
+	for i, w := range p.Websites {
+		w = strings.TrimSpace(w)
+		if n := utf8.RuneCountInString(w); n > MaxProfileWebsite {
+			return fail("websites", fmt.Sprintf("website %d has %d characters, at most %d are allowed", i+1, n, MaxProfileWebsite))
+		}
+		u, err := url.Parse(w)
+		if w == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail("websites", fmt.Sprintf("website %d must be an http:// or https:// URL such as https://example.com", i+1))
+		}
+		out.Websites = append(out.Websites, w)
+	}
+	return out, nil
+}
+
+// Fields returns p's non-empty fields under their JSON names, as SetProfile sends them (ProfilePictureURL is
+// left out: it is read-only).
+func (p Profile) Fields() map[string]any {
+	m := map[string]any{}
+	for k, v := range map[string]string{"about": p.About, "address": p.Address, "description": p.Description,
+		"email": p.Email, "vertical": p.Vertical} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(p.Websites) > 0 {
+		m["websites"] = p.Websites
+	}
+	return m
 }

@@ -134,6 +134,11 @@ func (d channelDirectory) Check(ctx context.Context, name string) (health.Report
 	return CheckChannel(ctx, d.s.cfg, ch, d.s.providers[name]), true
 }
 
+func (d channelDirectory) Provider(name string) (provider.Provider, bool) {
+	p, ok := d.s.providers[name]
+	return p, ok
+}
+
 // Handler returns the HTTP handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,12 +51,13 @@ type Config struct {
 
 // Provider is the demo provider.
 type Provider struct {
-	cfg   Config
-	mu    sync.Mutex
-	tries map[string]int
-	wg    sync.WaitGroup
-	stop  chan struct{}
-	once  sync.Once
+	cfg     Config
+	mu      sync.Mutex
+	tries   map[string]int
+	profile provider.Profile
+	wg      sync.WaitGroup
+	stop    chan struct{}
+	once    sync.Once
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -65,7 +67,7 @@ func New(cfg Config) *Provider {
 	if cfg.Delay <= 0 {
 		cfg.Delay = 400 * time.Millisecond
 	}
-	return &Provider{cfg: cfg, tries: map[string]int{}, stop: make(chan struct{})}
+	return &Provider{cfg: cfg, tries: map[string]int{}, stop: make(chan struct{}), profile: provider.Profile{About: "wagate demo"}}
 }
 
 // Close stops pending receipts and waits for the goroutines that deliver them.
@@ -193,4 +195,36 @@ func (p *Provider) Webhook(ctx context.Context) (provider.WebhookConfig, error) 
 func (p *Provider) SetWebhook(ctx context.Context, cfg provider.WebhookConfig) error {
 	return &provider.Error{Provider: "demo", Op: "set_webhook", Class: provider.ClassUnsupported,
 		Message: "Demo channels need no webhook registration: their receipts come back internally."}
+}
+
+// Profile returns the demo number's business profile, kept in memory (initially About "wagate demo").
+func (p *Provider) Profile(ctx context.Context) (provider.Profile, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.profile
+	out.Websites = slices.Clone(out.Websites)
+	return out, nil
+}
+
+// SetProfile checks pr like the real providers (provider.CheckProfile) and stores its non-empty fields.
+func (p *Provider) SetProfile(ctx context.Context, pr provider.Profile) error {
+	pr, err := provider.CheckProfile("demo", pr)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&p.profile.About, pr.About}, {&p.profile.Address, pr.Address},
+		{&p.profile.Description, pr.Description}, {&p.profile.Email, pr.Email}, {&p.profile.Vertical, pr.Vertical}} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	if len(pr.Websites) > 0 {
+		p.profile.Websites = slices.Clone(pr.Websites)
+	}
+	return nil
 }

@@ -136,3 +136,31 @@ func TestDemo_MagicNumbers(t *testing.T) {
 		t.Fatal("no receipt for the undeliverable message")
 	}
 }
+
+func TestDemo_Profile(t *testing.T) {
+	t.Parallel()
+	p := New(Config{})
+	defer p.Close()
+	ctx := context.Background()
+	got, err := p.Profile(ctx)
+	if err != nil || got.About != "wagate demo" {
+		t.Fatalf("initial profile %+v %v", got, err)
+	}
+	if err := p.SetProfile(ctx, provider.Profile{Address: "Calle Mayor 1", Vertical: "restaurant", Websites: []string{"https://demo.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = p.Profile(ctx)
+	if got.About != "wagate demo" || got.Address != "Calle Mayor 1" || got.Vertical != "RESTAURANT" || len(got.Websites) != 1 {
+		t.Fatalf("after update %+v", got)
+	}
+	got.Websites[0] = "changed by the caller"
+	if again, _ := p.Profile(ctx); again.Websites[0] != "https://demo.example" {
+		t.Fatal("Profile shares its websites slice")
+	}
+	err = p.SetProfile(ctx, provider.Profile{Email: "nope"})
+	var pe *provider.Error
+	var fe *provider.ProfileFieldError
+	if !errors.As(err, &pe) || pe.Class != provider.ClassInvalid || !errors.As(err, &fe) || fe.Field != "email" {
+		t.Fatalf("invalid email: %v", err)
+	}
+}

@@ -520,3 +520,117 @@ func (c *Client) SetWebhook(ctx context.Context, cfg provider.WebhookConfig) err
 }
 
 var errBadWebhookURL = errors.New("webhook url is not an absolute http(s) URL")
+
+// profileFields is what the Cloud profile read asks for.
+const profileFields = "about,address,description,email,profile_picture_url,websites,vertical"
+
+// Profile reads the number's business profile. Cloud: GET /whatsapp_business_profile?fields=... ({"data":[{...}]}
+// or a bare object). On-Premise: GET /v1/settings/business/profile ({"settings":{"business":{"profile":{...}}}},
+// which has no about text), then the about text from GET /v1/settings/profile/about
+// ({"settings":{"profile":{"about":{"text":...}}}}, UNCONFIRMED); a 404 there leaves About empty.
+func (c *Client) Profile(ctx context.Context) (provider.Profile, error) {
+	const op = provider.OpProfile
+	if err := c.ready(op); err != nil {
+		return provider.Profile{}, err
+	}
+	path := "/whatsapp_business_profile?fields=" + profileFields
+	if c.onPremise {
+		path = "/v1/settings/business/profile"
+	}
+	resp, err := c.call.Do(ctx, op, http.MethodGet, c.endpoint(path), "", nil, 0)
+	if err != nil {
+		return provider.Profile{}, err
+	}
+	p, err := provider.ParseProfile(resp.Body)
+	if err != nil {
+		return provider.Profile{}, c.call.BadResponse(op, resp.Status, fmt.Errorf("%s profile: %w", c.kind, err))
+	}
+	if !c.onPremise || p.About != "" {
+		return p, nil
+	}
+	var about struct {
+		Settings struct {
+			Profile struct {
+				About struct {
+					Text string `json:"text"`
+				} `json:"about"`
+			} `json:"profile"`
+		} `json:"settings"`
+	}
+	err = c.call.JSON(ctx, op, http.MethodGet, c.endpoint("/v1/settings/profile/about"), nil, &about)
+	var pe *provider.Error
+	if errors.As(err, &pe) && pe.HTTPStatus == http.StatusNotFound && pe.Code == 0 {
+		return p, nil
+	}
+	if err != nil {
+		return provider.Profile{}, err
+	}
+	p.About = about.Settings.Profile.About.Text
+	return p, nil
+}
+
+// SetProfile checks p (provider.CheckProfile) and sends its non-empty fields. Cloud: POST
+// /whatsapp_business_profile with messaging_product. On-Premise: the business fields to POST
+// /v1/settings/business/profile, then the about text to PATCH /v1/settings/profile/about {"text":...}, where the
+// On-Premise API keeps it (reference §1.1); when the second call fails the first has been applied. A p without
+// any field to send makes no call.
+func (c *Client) SetProfile(ctx context.Context, p provider.Profile) error {
+	const op = provider.OpSetProfile
+	p, err := provider.CheckProfile(c.kind, p)
+	if err != nil {
+		return err
+	}
+	if err := c.ready(op); err != nil {
+		return err
+	}
+	if !c.onPremise {
+		in := p.Fields()
+		if len(in) == 0 {
+			return nil
+		}
+		in["messaging_product"] = "whatsapp"
+		var out struct {
+			Success *bool `json:"success"`
+		}
+		if err := c.call.JSON(ctx, op, http.MethodPost, c.endpoint("/whatsapp_business_profile"), in, &out); err != nil {
+			return err
+		}
+		if out.Success != nil && !*out.Success {
+			return c.call.BadResponse(op, http.StatusOK, fmt.Errorf("%s set profile: success is false", c.kind))
+		}
+		return nil
+	}
+	about := p.About
+	p.About = ""
+	if in := p.Fields(); len(in) > 0 {
+		if err := c.onPremiseJSON(ctx, op, http.MethodPost, "/v1/settings/business/profile", in); err != nil {
+			return err
+		}
+	}
+	if about != "" {
+		return c.onPremiseJSON(ctx, op, http.MethodPatch, "/v1/settings/profile/about", map[string]string{"text": about})
+	}
+	return nil
+}
+
+// onPremiseJSON sends in as JSON to an On-Premise settings path; an answer carrying errors[] is an error even
+// with a 2xx status.
+func (c *Client) onPremiseJSON(ctx context.Context, op, method, path string, in any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return c.invalid(op, "wagate could not encode the request for the WhatsApp service.", fmt.Errorf("%s: encode: %w", c.kind, err))
+	}
+	resp, err := c.call.Do(ctx, op, method, c.endpoint(path), "application/json", body, 0)
+	if err != nil {
+		return err
+	}
+	var probe struct {
+		Errors []json.RawMessage `json:"errors"`
+	}
+	if json.Unmarshal(resp.Body, &probe) == nil && len(probe.Errors) > 0 {
+		if pe := provider.ErrorFromResponse(c.kind, op, resp.Status, resp.Header, resp.Body); pe.Code != 0 {
+			return c.call.Scrub(pe)
+		}
+	}
+	return nil
+}

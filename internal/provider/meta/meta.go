@@ -31,6 +31,9 @@ const (
 	basicFields  = "verified_name,display_phone_number,quality_rating"
 )
 
+// profileFields is what Profile asks of the number's whatsapp_business_profile edge.
+const profileFields = "about,address,description,email,profile_picture_url,websites,vertical"
+
 // Config is what a Meta channel needs.
 type Config struct {
 	BaseURL       string       // default DefaultBaseURL
@@ -331,4 +334,50 @@ func (c *Client) Webhook(ctx context.Context) (provider.WebhookConfig, error) {
 func (c *Client) SetWebhook(ctx context.Context, cfg provider.WebhookConfig) error {
 	return &provider.Error{Provider: provider.KindMeta, Op: provider.OpSetWebhook, Class: provider.ClassUnsupported,
 		Message: "Meta's webhook can't be set through the API: set the callback URL (wagate's /webhooks/whatsapp) and the verify token in the Meta app dashboard under WhatsApp > Configuration."}
+}
+
+// Profile reads the number's business profile: GET /{version}/{phone-number-id}/whatsapp_business_profile
+// ?fields=... Meta's answer is believed to be {"data":[{...}]}; a bare profile object is read too.
+func (c *Client) Profile(ctx context.Context) (provider.Profile, error) {
+	const op = provider.OpProfile
+	if err := c.ready(op, true); err != nil {
+		return provider.Profile{}, err
+	}
+	resp, err := c.call.Do(ctx, op, http.MethodGet, c.endpoint(c.cfg.PhoneNumberID, "whatsapp_business_profile")+"?fields="+profileFields, "", nil, 0)
+	if err != nil {
+		return provider.Profile{}, err
+	}
+	p, err := provider.ParseProfile(resp.Body)
+	if err != nil {
+		return provider.Profile{}, c.call.BadResponse(op, resp.Status, fmt.Errorf("meta profile: %w", err))
+	}
+	return p, nil
+}
+
+// SetProfile checks p (provider.CheckProfile) and posts its non-empty fields with messaging_product to
+// /{version}/{phone-number-id}/whatsapp_business_profile. A p without any field to send makes no call.
+func (c *Client) SetProfile(ctx context.Context, p provider.Profile) error {
+	const op = provider.OpSetProfile
+	p, err := provider.CheckProfile(provider.KindMeta, p)
+	if err != nil {
+		return err
+	}
+	if err := c.ready(op, true); err != nil {
+		return err
+	}
+	in := p.Fields()
+	if len(in) == 0 {
+		return nil
+	}
+	in["messaging_product"] = "whatsapp"
+	var out struct {
+		Success *bool `json:"success"`
+	}
+	if err := c.call.JSON(ctx, op, http.MethodPost, c.endpoint(c.cfg.PhoneNumberID, "whatsapp_business_profile"), in, &out); err != nil {
+		return err
+	}
+	if out.Success != nil && !*out.Success {
+		return c.call.BadResponse(op, http.StatusOK, errors.New("meta set profile: success is false"))
+	}
+	return nil
 }
