@@ -91,7 +91,8 @@ type server struct {
 // start runs `wagate serve` with a clean environment (no WAGATE_* variables from the caller's), listening on a
 // free loopback port, logging at warn into a file that is printed when the test fails, with the webhook secret
 // set, plus env (which may override WAGATE_DATA_DIR, set WAGATE_DATABASE_URL, ...). It returns once /readyz
-// answers 200. The process is SIGKILLed at cleanup if still running.
+// answers 200. The process is SIGKILLed at cleanup if still running. An env WAGATE_LISTEN of 127.0.0.1:port
+// (a port from freePort) makes the server listen, and be probed, there.
 func start(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	if buildErr != nil {
@@ -115,7 +116,17 @@ var errPortTaken = errors.New("wagate could not listen on its port")
 
 func launch(t *testing.T, env map[string]string) (*server, error) {
 	t.Helper()
-	port := freePort(t)
+	var port string
+	if listen, ok := env["WAGATE_LISTEN"]; ok {
+		// The caller fixed the address (to keep it across a restart): probe that one.
+		_, p, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("WAGATE_LISTEN %q: %w", listen, err)
+		}
+		port = p
+	} else {
+		port = freePort(t)
+	}
 	vars := map[string]string{
 		"WAGATE_LISTEN":         "127.0.0.1:" + port,
 		"WAGATE_PUBLIC_URL":     "http://127.0.0.1:" + port,
