@@ -42,31 +42,33 @@ func TestInbound_ManualTestList(t *testing.T) {
 
 func TestInbound_Handshake(t *testing.T) {
 	t.Parallel()
-	chans := []*inbound.Channel{{Name: "default", VerifyToken: "tok-a"}, {Name: "b", VerifyToken: "tok-b"}, {Name: "c"}}
-	b := setup(t, "sqlite", chans, false)
-	cases := []struct {
-		path string
-		want int
-		body string
-	}{
-		{"/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=1158201444", 200, "1158201444"},
-		{"/webhooks/whatsapp/b?hub.mode=subscribe&hub.verify_token=tok-b&hub.challenge=xyz", 200, "xyz"},
-		{"/api/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-b&hub.challenge=C", 200, "C"},
-		{"/webhooks/whatsapp/b?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=xyz", 403, ""},
-		{"/webhooks/whatsapp/c?hub.mode=subscribe&hub.verify_token=&hub.challenge=xyz", 403, ""},
-		{"/webhooks/whatsapp?hub.mode=unsubscribe&hub.verify_token=tok-a&hub.challenge=1", 403, ""},
-		{"/webhooks/whatsapp/nope?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=1", 403, ""},
-		{"/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-a", 200, ""},
-	}
-	for _, c := range cases {
-		code, ctype, body := b.get(t, c.path)
-		if code != c.want {
-			t.Errorf("GET %s = %d, want %d", c.path, code, c.want)
+	forEachDB(t, func(t *testing.T, db string) {
+		chans := []*inbound.Channel{{Name: "default", VerifyToken: "tok-a"}, {Name: "b", VerifyToken: "tok-b"}, {Name: "c"}}
+		b := setup(t, db, chans, false)
+		cases := []struct {
+			path string
+			want int
+			body string
+		}{
+			{"/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=1158201444", 200, "1158201444"},
+			{"/webhooks/whatsapp/b?hub.mode=subscribe&hub.verify_token=tok-b&hub.challenge=xyz", 200, "xyz"},
+			{"/api/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-b&hub.challenge=C", 200, "C"},
+			{"/webhooks/whatsapp/b?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=xyz", 403, ""},
+			{"/webhooks/whatsapp/c?hub.mode=subscribe&hub.verify_token=&hub.challenge=xyz", 403, ""},
+			{"/webhooks/whatsapp?hub.mode=unsubscribe&hub.verify_token=tok-a&hub.challenge=1", 403, ""},
+			{"/webhooks/whatsapp/nope?hub.mode=subscribe&hub.verify_token=tok-a&hub.challenge=1", 403, ""},
+			{"/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=tok-a", 200, ""},
 		}
-		if c.want == 200 && (body != c.body || ctype != "text/plain; charset=utf-8") {
-			t.Errorf("GET %s body %q type %q", c.path, body, ctype)
+		for _, c := range cases {
+			code, ctype, body := b.get(t, c.path)
+			if code != c.want {
+				t.Errorf("GET %s = %d, want %d", c.path, code, c.want)
+			}
+			if c.want == 200 && (body != c.body || ctype != "text/plain; charset=utf-8") {
+				t.Errorf("GET %s body %q type %q", c.path, body, ctype)
+			}
 		}
-	}
+	})
 }
 
 func TestInbound_Authentication(t *testing.T) {
@@ -273,17 +275,19 @@ func TestInbound_ReceiptsInEveryOrder(t *testing.T) {
 
 func TestInbound_FailedReceiptKeepsProviderError(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "sqlite", demoChannels(), false)
-	m := outbound(t, b.st, "wamid.FAIL")
-	body := []byte(`{"entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.FAIL","status":"failed","timestamp":"1700000001","recipient_id":"34696247355","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]}]}}]}]}`)
-	if a := b.post(t, "/webhooks/whatsapp", body, nil); n(a.Updated) != 1 {
-		t.Fatalf("failed receipt: %s", a.Raw)
-	}
-	b.post(t, "/webhooks/whatsapp", statusBody("wamid.FAIL", "delivered", 1700000002), nil)
-	got, _ := b.st.MessageGet(context.Background(), m.ID)
-	if got.Status != wa.StatusFailed || got.ErrorCode != 131047 || got.ErrorTitle != "Re-engagement message" || !strings.Contains(got.ErrorDetail, "24 hours") {
-		t.Fatalf("failed message = %+v", got)
-	}
+	forEachDB(t, func(t *testing.T, db string) {
+		b := setup(t, db, demoChannels(), false)
+		m := outbound(t, b.st, "wamid.FAIL")
+		body := []byte(`{"entry":[{"changes":[{"value":{"statuses":[{"id":"wamid.FAIL","status":"failed","timestamp":"1700000001","recipient_id":"34696247355","errors":[{"code":131047,"title":"Re-engagement message","message":"Re-engagement message","error_data":{"details":"Message failed to send because more than 24 hours have passed since the customer last replied to this number."}}]}]}}]}]}`)
+		if a := b.post(t, "/webhooks/whatsapp", body, nil); n(a.Updated) != 1 {
+			t.Fatalf("failed receipt: %s", a.Raw)
+		}
+		b.post(t, "/webhooks/whatsapp", statusBody("wamid.FAIL", "delivered", 1700000002), nil)
+		got, _ := b.st.MessageGet(context.Background(), m.ID)
+		if got.Status != wa.StatusFailed || got.ErrorCode != 131047 || got.ErrorTitle != "Re-engagement message" || !strings.Contains(got.ErrorDetail, "24 hours") {
+			t.Fatalf("failed message = %+v", got)
+		}
+	})
 }
 
 // TestInbound_EveryFixture posts every real-shaped body of the parser's test data: each is answered 200 and
@@ -384,21 +388,23 @@ func TestInbound_RoutingByPhoneNumberID(t *testing.T) {
 
 func TestInbound_OnPremiseShapeOnChannelPath(t *testing.T) {
 	t.Parallel()
-	chans := []*inbound.Channel{{Name: "default"}, {Name: "legacy", WebhookSecret: "k"}}
-	b := setup(t, "postgres", chans, false)
-	body := []byte(`{"contacts":[{"profile":{"name":"Luis"},"wa_id":"5215512345678"}],"messages":[{"from":"5215512345678","id":"ABGGFlA5Fpa","timestamp":"1700000000","type":"voice","voice":{"id":"m1","mime_type":"audio/ogg; codecs=opus","sha256":"abc"}}]}`)
-	a := b.post(t, "/webhooks/whatsapp/legacy", body, map[string]string{"X-Wagate-Webhook-Secret": "k"})
-	if n(a.Stored) != 1 {
-		t.Fatalf("on-premise: %s", a.Raw)
-	}
-	m, err := b.st.MessageGetByProviderID(context.Background(), "legacy", "ABGGFlA5Fpa")
-	if err != nil || m.MediaID != "m1" || m.MediaStatus != store.MediaPending {
-		t.Fatalf("voice message = %+v, %v", m, err)
-	}
-	c, err := b.st.ContactGet(context.Background(), m.ContactID)
-	if err != nil || c.Phone != "+5215512345678" || c.Name != "Luis" {
-		t.Fatalf("contact = %+v, %v", c, err)
-	}
+	forEachDB(t, func(t *testing.T, db string) {
+		chans := []*inbound.Channel{{Name: "default"}, {Name: "legacy", WebhookSecret: "k"}}
+		b := setup(t, db, chans, false)
+		body := []byte(`{"contacts":[{"profile":{"name":"Luis"},"wa_id":"5215512345678"}],"messages":[{"from":"5215512345678","id":"ABGGFlA5Fpa","timestamp":"1700000000","type":"voice","voice":{"id":"m1","mime_type":"audio/ogg; codecs=opus","sha256":"abc"}}]}`)
+		a := b.post(t, "/webhooks/whatsapp/legacy", body, map[string]string{"X-Wagate-Webhook-Secret": "k"})
+		if n(a.Stored) != 1 {
+			t.Fatalf("on-premise: %s", a.Raw)
+		}
+		m, err := b.st.MessageGetByProviderID(context.Background(), "legacy", "ABGGFlA5Fpa")
+		if err != nil || m.MediaID != "m1" || m.MediaStatus != store.MediaPending {
+			t.Fatalf("voice message = %+v, %v", m, err)
+		}
+		c, err := b.st.ContactGet(context.Background(), m.ContactID)
+		if err != nil || c.Phone != "+5215512345678" || c.Name != "Luis" {
+			t.Fatalf("contact = %+v, %v", c, err)
+		}
+	})
 }
 
 func TestInbound_UserWithoutPhoneIsAContact(t *testing.T) {
@@ -469,48 +475,52 @@ func TestInbound_ProcessingDeferredToQueue(t *testing.T) {
 
 func TestInbound_ReplayFailedEvent(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "sqlite", []*inbound.Channel{{Name: "default", PhoneNumberID: "111"}}, false)
-	ctx := context.Background()
-	body := statusBody("wamid.R", "sent", 1700000000)
-	body = []byte(strings.Replace(string(body), `"111"`, `"999"`, 1))
-	a := b.post(t, "/webhooks/whatsapp", body, nil)
-	if a.OK {
-		t.Fatalf("unroutable body accepted as ok: %s", a.Raw)
-	}
-	// The operator adds the missing channel and replays the event.
-	proc := inbound.NewProcessor(b.st, []*inbound.Channel{{Name: "default", PhoneNumberID: "111"}, {Name: "new", PhoneNumberID: "999"}})
-	// The request was authenticated for the open channels that existed when it arrived: "new" was not one, so
-	// the replay names that clearly instead of guessing.
-	ev, err := inbound.Replay(ctx, b.st, proc, a.EventID)
-	if err != nil || ev.State != store.EventFailed || !strings.Contains(ev.Error, `not authenticated for channel "new"`) {
-		t.Fatalf("replay = %+v, %v", ev, err)
-	}
-	if _, err := inbound.Replay(ctx, b.st, proc, "missing"); err == nil {
-		t.Fatal("replay of a missing event must fail")
-	}
-	raw, _ := json.Marshal(ev.Counts)
-	t.Logf("replayed counts %s", raw)
+	forEachDB(t, func(t *testing.T, db string) {
+		b := setup(t, db, []*inbound.Channel{{Name: "default", PhoneNumberID: "111"}}, false)
+		ctx := context.Background()
+		body := statusBody("wamid.R", "sent", 1700000000)
+		body = []byte(strings.Replace(string(body), `"111"`, `"999"`, 1))
+		a := b.post(t, "/webhooks/whatsapp", body, nil)
+		if a.OK {
+			t.Fatalf("unroutable body accepted as ok: %s", a.Raw)
+		}
+		// The operator adds the missing channel and replays the event.
+		proc := inbound.NewProcessor(b.st, []*inbound.Channel{{Name: "default", PhoneNumberID: "111"}, {Name: "new", PhoneNumberID: "999"}})
+		// The request was authenticated for the open channels that existed when it arrived: "new" was not one, so
+		// the replay names that clearly instead of guessing.
+		ev, err := inbound.Replay(ctx, b.st, proc, a.EventID)
+		if err != nil || ev.State != store.EventFailed || !strings.Contains(ev.Error, `not authenticated for channel "new"`) {
+			t.Fatalf("replay = %+v, %v", ev, err)
+		}
+		if _, err := inbound.Replay(ctx, b.st, proc, "missing"); err == nil {
+			t.Fatal("replay of a missing event must fail")
+		}
+		raw, _ := json.Marshal(ev.Counts)
+		t.Logf("replayed counts %s", raw)
+	})
 }
 
 // TestInbound_ProfileChangeUpdatesContact: a known sender whose profile name changed is not served from the
 // processor's memory of senders: the contact gets the new name.
 func TestInbound_ProfileChangeUpdatesContact(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "sqlite", demoChannels(), false)
-	body := func(name, wamid string) []byte {
-		return []byte(fmt.Sprintf(`{"entry":[{"changes":[{"value":{"contacts":[{"profile":{"name":%q},"wa_id":"34696247355"}],"messages":[{"from":"34696247355","id":%q,"type":"text","text":{"body":"hi"}}]}}]}]}`, name, wamid))
-	}
-	for i, name := range []string{"Ana", "Ana", "Ana María"} {
-		if a := b.post(t, "/webhooks/whatsapp", body(name, fmt.Sprintf("wamid.P%d", i)), nil); n(a.Stored) != 1 {
-			t.Fatalf("post %d: %s", i, a.Raw)
+	forEachDB(t, func(t *testing.T, db string) {
+		b := setup(t, db, demoChannels(), false)
+		body := func(name, wamid string) []byte {
+			return []byte(fmt.Sprintf(`{"entry":[{"changes":[{"value":{"contacts":[{"profile":{"name":%q},"wa_id":"34696247355"}],"messages":[{"from":"34696247355","id":%q,"type":"text","text":{"body":"hi"}}]}}]}]}`, name, wamid))
 		}
-	}
-	c, err := b.st.ContactGetByPhone(context.Background(), "+34696247355")
-	if err != nil || c.Name != "Ana María" {
-		t.Fatalf("contact = %+v, %v", c, err)
-	}
-	page, _ := b.st.ConversationList(context.Background(), store.ConversationFilter{})
-	if len(page.Items) != 1 || page.Items[0].UnreadCount != 3 {
-		t.Fatalf("conversations = %+v", page.Items)
-	}
+		for i, name := range []string{"Ana", "Ana", "Ana María"} {
+			if a := b.post(t, "/webhooks/whatsapp", body(name, fmt.Sprintf("wamid.P%d", i)), nil); n(a.Stored) != 1 {
+				t.Fatalf("post %d: %s", i, a.Raw)
+			}
+		}
+		c, err := b.st.ContactGetByPhone(context.Background(), "+34696247355")
+		if err != nil || c.Name != "Ana María" {
+			t.Fatalf("contact = %+v, %v", c, err)
+		}
+		page, _ := b.st.ConversationList(context.Background(), store.ConversationFilter{})
+		if len(page.Items) != 1 || page.Items[0].UnreadCount != 3 {
+			t.Fatalf("conversations = %+v", page.Items)
+		}
+	})
 }
