@@ -95,24 +95,7 @@ func NewSQLite(db *sql.DB, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	q := build(client, cfg.Workers != nil, func(tx store.Tx) (*sql.Tx, error) {
-		t, ok := tx.Raw().(*sql.Tx)
-		if !ok {
-			return nil, fmt.Errorf("queue: transaction %T is not a SQLite transaction", tx.Raw())
-		}
-		return t, nil
-	})
-	q.migrate = func(ctx context.Context) error {
-		m, err := rivermigrate.New(drv, nil)
-		if err != nil {
-			return fmt.Errorf("queue: migrate: %w", err)
-		}
-		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("queue: migrate: %w", err)
-		}
-		return nil
-	}
-	q.pending = func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) }
+	q := build(drv, client, cfg.Workers != nil)
 	start := q.start
 	q.start = func(ctx context.Context) error {
 		// One process owns a SQLite database: jobs still marked running were cut off when the last process
@@ -138,25 +121,7 @@ func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	q := build(client, cfg.Workers != nil, func(tx store.Tx) (pgx.Tx, error) {
-		t, ok := tx.Raw().(pgx.Tx)
-		if !ok {
-			return nil, fmt.Errorf("queue: transaction %T is not a PostgreSQL transaction", tx.Raw())
-		}
-		return t, nil
-	})
-	q.migrate = func(ctx context.Context) error {
-		m, err := rivermigrate.New(drv, nil)
-		if err != nil {
-			return fmt.Errorf("queue: migrate: %w", err)
-		}
-		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-			return fmt.Errorf("queue: migrate: %w", err)
-		}
-		return nil
-	}
-	q.pending = func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) }
-	return q, nil
+	return build(drv, client, cfg.Workers != nil), nil
 }
 
 func migrationsPending[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) (bool, error) {
@@ -171,19 +136,30 @@ func migrationsPending[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]
 	return !res.OK, nil
 }
 
-func build[TTx any](client *river.Client[TTx], canProcess bool, unwrap func(store.Tx) (TTx, error)) *Queue {
+func build[TTx any](drv riverdriver.Driver[TTx], client *river.Client[TTx], canProcess bool) *Queue {
 	return &Queue{
 		canProcess: canProcess,
 		insertTx: func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error {
-			t, err := unwrap(tx)
-			if err != nil {
-				return err
+			t, ok := tx.Raw().(TTx)
+			if !ok {
+				return fmt.Errorf("queue: transaction %T does not belong to this database", tx.Raw())
 			}
 			if _, err := client.InsertTx(ctx, t, args, opts); err != nil {
 				return fmt.Errorf("queue: insert %s: %w", args.Kind(), err)
 			}
 			return nil
 		},
+		migrate: func(ctx context.Context) error {
+			m, err := rivermigrate.New(drv, nil)
+			if err != nil {
+				return fmt.Errorf("queue: migrate: %w", err)
+			}
+			if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+				return fmt.Errorf("queue: migrate: %w", err)
+			}
+			return nil
+		},
+		pending:   func(ctx context.Context) (bool, error) { return migrationsPending(ctx, drv) },
 		start:     client.Start,
 		stop:      client.Stop,
 		subscribe: client.Subscribe,
