@@ -25,6 +25,28 @@ type stack struct {
 	fake *providertest.Server
 }
 
+func setupB(b *testing.B, db string) *stack {
+	b.Helper()
+	ln := servertest.Listen(b)
+	fake := providertest.New(b, providertest.Options{Kind: providertest.Kind360Dialog, APIKey: "k", Receipts: []string{}, History: 100})
+	env := map[string]string{"WAGATE_RATE_PER_SECOND": "0", "WAGATE_PROVIDER": "360dialog", "WHATSAPP_API_KEY": "k",
+		"WAGATE_PROVIDER_BASE_URL": fake.URL()}
+	return &stack{inst: servertest.Start(b, ln, db, env), fake: fake}
+}
+
+func (s *stack) post(b testing.TB, body any) {
+	raw, _ := json.Marshal(body)
+	resp, err := http.Post(s.inst.URL+"/v1/messages", "application/json", bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		b.Fatalf("send: %d", resp.StatusCode)
+	}
+}
+
 func setup(t *testing.T, db string, kind providertest.Kind, extra map[string]string, mod func(*providertest.Options)) *stack {
 	t.Helper()
 	ln := servertest.Listen(t)

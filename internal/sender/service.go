@@ -28,13 +28,15 @@ var ErrNotRetryable = errors.New("only failed outbound messages can be retried")
 type Service struct {
 	st        *store.Store
 	q         *queue.Queue
+	commits   *store.Batcher
 	channels  []string // configured channel names, the default first
 	providers map[string]provider.Provider
 }
 
 // NewService returns the send service for the configured channels (the default first) and their providers.
-func NewService(st *store.Store, q *queue.Queue, channels []string, providers map[string]provider.Provider) *Service {
-	return &Service{st: st, q: q, channels: channels, providers: providers}
+// Accepted messages are committed through commits, together with those of concurrent requests.
+func NewService(st *store.Store, q *queue.Queue, commits *store.Batcher, channels []string, providers map[string]provider.Provider) *Service {
+	return &Service{st: st, q: q, commits: commits, channels: channels, providers: providers}
 }
 
 // UploadMedia uploads a file to a channel's provider and returns its media id.
@@ -82,9 +84,10 @@ func (s *Service) Send(ctx context.Context, channel string, msg wa.Outbound, ide
 		Request: req, IdempotencyKey: idempotencyKey, RequestHash: hex.EncodeToString(sum[:])}
 	var out store.Message
 	var created bool
-	err = s.st.InTx(ctx, func(tx store.Tx) error {
+	err = s.commits.Do(ctx, func(tx store.Tx) error {
 		var err error
-		out, created, err = s.st.OutboundCreate(ctx, tx, &m, msg.To)
+		in := m // a fresh copy each time the function runs (a failed shared batch runs it again alone)
+		out, created, err = s.st.OutboundCreate(ctx, tx, &in, msg.To)
 		if err != nil || !created {
 			return err
 		}
@@ -112,7 +115,7 @@ func (s *Service) Retry(ctx context.Context, id string) (store.Message, error) {
 	}
 	m := store.Message{Channel: old.Channel, Type: old.Type, Text: old.Text, Payload: old.Payload, ReplyTo: old.ReplyTo,
 		Request: old.Request, RetryOf: old.ID}
-	err = s.st.InTx(ctx, func(tx store.Tx) error {
+	err = s.commits.Do(ctx, func(tx store.Tx) error {
 		out, _, err := s.st.OutboundCreate(ctx, tx, &m, msg.To)
 		if err != nil {
 			return err

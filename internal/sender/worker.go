@@ -48,15 +48,16 @@ type Worker struct {
 	log       *slog.Logger
 	sleep     func(context.Context, time.Duration) error
 	backoff   time.Duration
+	commits   *store.Batcher
 }
 
 // NewWorker returns the send worker for the given channel providers; maxBackoff caps the pause between
-// retries (0: 5 min).
-func NewWorker(st *store.Store, providers map[string]provider.Provider, gov *Governor, maxBackoff time.Duration, log *slog.Logger) *Worker {
+// retries (0: 5 min). Outcomes are written through commits, which commits many sends' results together.
+func NewWorker(st *store.Store, commits *store.Batcher, providers map[string]provider.Provider, gov *Governor, maxBackoff time.Duration, log *slog.Logger) *Worker {
 	if maxBackoff <= 0 {
 		maxBackoff = 5 * time.Minute
 	}
-	return &Worker{st: st, providers: providers, gov: gov, log: log, sleep: sleepCtx, backoff: maxBackoff}
+	return &Worker{st: st, commits: commits, providers: providers, gov: gov, log: log, sleep: sleepCtx, backoff: maxBackoff}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -120,7 +121,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	cancel()
 	if err == nil {
 		w.gov.Success(m.Channel, out.To)
-		return w.st.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		return w.commits.Do(context.WithoutCancel(ctx), func(tx store.Tx) error {
 			if err := w.st.MessageAccepted(ctx, tx, m.ID, res.ProviderID, time.Now()); err != nil {
 				return err
 			}
@@ -170,14 +171,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 }
 
 func (w *Worker) attempted(ctx context.Context, m *store.Message, pe *provider.Error, detail string) error {
-	return w.st.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	return w.commits.Do(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		return w.st.MessageAttempted(ctx, tx, m.ID, pe.Code, pe.Message, detail, string(pe.Class))
 	})
 }
 
 // fail marks the message failed and completes the job in the same transaction.
 func (w *Worker) fail(ctx context.Context, job *river.Job[SendArgs], m *store.Message, code int, title, detail, class string) error {
-	return w.st.InTx(context.WithoutCancel(ctx), func(tx store.Tx) error {
+	return w.commits.Do(context.WithoutCancel(ctx), func(tx store.Tx) error {
 		if err := w.st.MessageFailed(ctx, tx, m.ID, code, title, detail, class); err != nil {
 			return err
 		}

@@ -37,6 +37,7 @@ type Server struct {
 	providers map[string]provider.Provider
 	demos     []*demo.Provider
 	sender    *sender.Service
+	commits   *store.Batcher
 	handler   http.Handler
 }
 
@@ -71,19 +72,20 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	gov := sender.NewGovernor(Limits(cfg), nil)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, inbound.NewProcessWorker(b.Store, proc, m, log))
-	river.AddWorker(workers, sender.NewWorker(b.Store, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
+	writers := 1
+	if b.Kind() == "postgres" {
+		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
+	}
+	s.commits = store.NewBatcher(b.Store, writers, 256)
+	river.AddWorker(workers, sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
 	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
 	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue")})
 	if err != nil {
 		return nil, err
 	}
 	s.queue = q
-	writers := 1
-	if b.Kind() == "postgres" {
-		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
-	}
 	s.ingester = inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: writers})
-	s.sender = sender.NewService(b.Store, q, names, s.providers)
+	s.sender = sender.NewService(b.Store, q, s.commits, names, s.providers)
 
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
@@ -215,6 +217,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	if qerr := s.queue.Stop(sctx); qerr != nil {
 		s.log.Warn("queue shutdown", "err", qerr)
 	}
+	s.commits.Close()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

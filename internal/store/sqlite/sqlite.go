@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -28,11 +27,9 @@ var migrations embed.FS
 
 // DB is an open SQLite database. It implements store.Driver.
 type DB struct {
-	path   string
-	write  *sql.DB
-	read   *sql.DB
-	wstmts *stmtCache
-	rstmts *stmtCache
+	path  string
+	write *sql.DB
+	read  *sql.DB
 }
 
 var _ store.Driver = (*DB)(nil)
@@ -51,10 +48,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	path = abs
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
 	u := (&url.URL{Scheme: "file", Path: path}).String()
-	write, err := sql.Open("sqlite", u+"?"+pragmas+"&_txlock=immediate")
+	drv, err := registeredDriver()
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
+	write := sql.OpenDB(connector{dsn: u + "?" + pragmas + "&_txlock=immediate", drv: drv})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -62,14 +60,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", u+"?"+pragmas+"&_pragma=query_only(1)")
-	if err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
-	}
+	read := sql.OpenDB(connector{dsn: u + "?" + pragmas + "&_pragma=query_only(1)", drv: drv})
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &DB{path: path, write: write, read: read, wstmts: newStmtCache(write), rstmts: newStmtCache(read)}, nil
+	return &DB{path: path, write: write, read: read}, nil
 }
 
 // WriteDB returns the single-connection write pool, which the job queue shares.
@@ -112,16 +106,15 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 }
 
 // Read returns the read pool.
-func (db *DB) Read() store.Conn { return poolConn{db.read, db.rstmts} }
+func (db *DB) Read() store.Conn { return sqlConn{db.read} }
 
 // InTx runs fn in one IMMEDIATE transaction on the write connection.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
-	defer db.wstmts.prepareWanted(context.WithoutCancel(ctx))
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := fn(sqlTx{txConn{tx, db.wstmts}, tx}); err != nil {
+	if err := fn(sqlTx{sqlConn{tx}, tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -179,174 +172,33 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	return nil
 }
 
-// stmtCache keeps one prepared statement per SQL text: parsing SQL is a third of the cost of a small statement
-// in SQLite, and database/sql does not keep statements prepared by itself.
-//
-// The write pool has a single connection, which a transaction holds: a statement first seen inside a
-// transaction cannot be prepared on the pool then (that would wait for the connection the transaction holds).
-// It runs unprepared that time and is prepared once the transaction has ended.
-type stmtCache struct {
-	db     *sql.DB
-	mu     sync.Mutex
-	m      map[string]*sql.Stmt
-	wanted map[string]bool
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, m: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
-}
+type sqlConn struct{ e execer }
 
-// cached returns the prepared statement for q, or nil after noting that q is wanted.
-func (c *stmtCache) cached(q string) *sql.Stmt {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	st, ok := c.m[q]
-	if !ok {
-		c.wanted[q] = true
-	}
-	return st
-}
-
-// prepareWanted prepares the statements noted by cached. Call it with no transaction open on the pool.
-func (c *stmtCache) prepareWanted(ctx context.Context) {
-	c.mu.Lock()
-	var qs []string
-	for q := range c.wanted {
-		qs = append(qs, q)
-	}
-	clear(c.wanted)
-	c.mu.Unlock()
-	for _, q := range qs {
-		_, _ = c.get(ctx, q)
-	}
-}
-
-func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	st, ok := c.m[q]
-	c.mu.Unlock()
-	if ok {
-		return st, nil
-	}
-	st, err := c.db.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if prev, ok := c.m[q]; ok {
-		c.mu.Unlock()
-		_ = st.Close()
-		return prev, nil
-	}
-	c.m[q] = st
-	c.mu.Unlock()
-	return st, nil
-}
-
-// poolConn runs statements on a pool with cached prepared statements.
-type poolConn struct {
-	db *sql.DB
-	c  *stmtCache
-}
-
-func (p poolConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	st, err := p.c.get(ctx, q)
-	if err != nil {
-		return 0, err
-	}
-	res, err := st.ExecContext(ctx, args...)
+func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := c.e.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
 
-func (p poolConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	st, err := p.c.get(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
+	rows, err := c.e.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{rows}, nil
 }
 
-func (p poolConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
-	st, err := p.c.get(ctx, q)
-	if err != nil {
-		return errRow{err}
-	}
-	return sqlRow{st.QueryRowContext(ctx, args...)}
+func (c sqlConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
+	return sqlRow{c.e.QueryRowContext(ctx, q, args...)}
 }
-
-// txConn runs statements in a transaction, reusing the statements prepared on its connection (the write pool
-// has one connection, so they always are).
-type txConn struct {
-	tx *sql.Tx
-	c  *stmtCache
-}
-
-// txExec runs one statement in a transaction: prepared when cached, else from its text.
-type txExec struct {
-	tx *sql.Tx
-	st *sql.Stmt
-	q  string
-}
-
-func (t txConn) stmt(ctx context.Context, q string) txExec {
-	if st := t.c.cached(q); st != nil {
-		return txExec{st: t.tx.StmtContext(ctx, st)}
-	}
-	return txExec{tx: t.tx, q: q}
-}
-
-func (e txExec) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	if e.st != nil {
-		return e.st.ExecContext(ctx, args...)
-	}
-	return e.tx.ExecContext(ctx, e.q, args...)
-}
-
-func (e txExec) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
-	if e.st != nil {
-		return e.st.QueryContext(ctx, args...)
-	}
-	return e.tx.QueryContext(ctx, e.q, args...)
-}
-
-func (e txExec) QueryRowContext(ctx context.Context, args ...any) *sql.Row {
-	if e.st != nil {
-		return e.st.QueryRowContext(ctx, args...)
-	}
-	return e.tx.QueryRowContext(ctx, e.q, args...)
-}
-
-func (t txConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	st := t.stmt(ctx, q)
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (t txConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	rows, err := t.stmt(ctx, q).QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	return sqlRows{rows}, nil
-}
-
-func (t txConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
-	return sqlRow{t.stmt(ctx, q).QueryRowContext(ctx, args...)}
-}
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
 
 type sqlRows struct{ *sql.Rows }
 
@@ -363,7 +215,7 @@ func (r sqlRow) Scan(dest ...any) error {
 }
 
 type sqlTx struct {
-	txConn
+	sqlConn
 	tx *sql.Tx
 }
 
