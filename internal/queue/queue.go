@@ -116,6 +116,11 @@ const sqlRescueRunning = `UPDATE river_job SET state = 'available' WHERE state =
 
 // NewPostgres returns a queue on the PostgreSQL pool, woken by LISTEN/NOTIFY.
 func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Queue, error) {
+	if cfg.FetchCooldown == 0 {
+		// River fetches at most once per cooldown even when a notification says jobs arrived (default 100 ms):
+		// a send accepted just after a fetch would wait that long.
+		cfg.FetchCooldown = 10 * time.Millisecond
+	}
 	drv := riverpgxv5.New(pool)
 	client, err := river.NewClient(drv, riverConfig(cfg))
 	if err != nil {

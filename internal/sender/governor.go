@@ -56,44 +56,50 @@ func (g *Governor) limitsOf(channel string) Limits {
 	return DefaultLimits
 }
 
-// Reserve asks to send one message on channel to recipient now. It returns 0 and consumes the tokens when the
-// message may go; otherwise it consumes nothing and returns how long to wait before asking again.
-func (g *Governor) Reserve(channel, recipient string) time.Duration {
+// maxHold is the longest a granted send may wait for its slot; a longer wait is not granted (the caller asks
+// again later and holds no slot meanwhile).
+const maxHold = 2 * time.Second
+
+// Reserve asks to send one message on channel to recipient. When granted, the message holds a slot of the
+// channel's rate and may go after the returned delay (0: now): slots are spaced exactly, so the rate is reached
+// and never exceeded. When not granted, nothing is held and the caller asks again after the returned delay (a
+// pause, recipient pacing, or a channel slot further than maxHold away).
+func (g *Governor) Reserve(channel, recipient string) (time.Duration, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
 	l := g.limitsOf(channel)
 	ch := g.channel(channel, l)
 	if wait := ch.pausedUntil.Sub(now); wait > 0 {
-		return wait
+		return wait, false
 	}
 	var rc *throttle
+	var rcRes *rate.Reservation
 	if l.PairInterval > 0 {
 		rc = g.recipient(channel, recipient, l, now)
 		if wait := rc.pausedUntil.Sub(now); wait > 0 {
-			return wait
+			return wait, false
 		}
-	}
-	var chRes, rcRes *rate.Reservation
-	if ch.lim != nil {
-		chRes = ch.lim.ReserveN(now, 1)
-		if d := chRes.DelayFrom(now); d > 0 {
-			chRes.CancelAt(now)
-			return d
-		}
-	}
-	if rc != nil {
 		rcRes = rc.lim.ReserveN(now, 1)
 		if d := rcRes.DelayFrom(now); d > 0 {
 			rcRes.CancelAt(now)
-			if chRes != nil {
-				chRes.CancelAt(now)
-			}
-			return d
+			return d, false
 		}
 		rc.lastUsed = now
 	}
-	return 0
+	if ch.lim == nil {
+		return 0, true
+	}
+	chRes := ch.lim.ReserveN(now, 1)
+	d := chRes.DelayFrom(now)
+	if d > maxHold {
+		chRes.CancelAt(now)
+		if rcRes != nil {
+			rcRes.CancelAt(now)
+		}
+		return d, false
+	}
+	return d, true
 }
 
 func (g *Governor) channel(name string, l Limits) *throttle {

@@ -105,11 +105,16 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			fmt.Sprintf("channel %q is not in the configuration any more; add it back and retry the message", m.Channel), string(provider.ClassAuth))
 	}
 	for {
-		wait := w.gov.Reserve(m.Channel, out.To)
-		if wait == 0 {
+		wait, granted := w.gov.Reserve(m.Channel, out.To)
+		if granted {
+			if wait > 0 {
+				if err := w.sleep(ctx, wait); err != nil {
+					return river.JobSnooze(0)
+				}
+			}
 			break
 		}
-		if wait > 2*time.Second {
+		if wait > maxHold {
 			return river.JobSnooze(wait)
 		}
 		if err := w.sleep(ctx, wait); err != nil {
