@@ -32,13 +32,28 @@ import (
 const EnvPostgresURL = "WAGATE_TEST_POSTGRES_URL"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == baselineCommand {
-		os.Exit(runBaseline(os.Args[2:], os.Stdout, os.Stderr))
+	if code, ok := runChild(os.Args[1:]); ok {
+		os.Exit(code)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
+}
+
+// runChild runs the hidden subcommands wagate-bench re-executes itself with (the baseline server, the direct
+// send loop), and reports whether args named one.
+func runChild(args []string) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	switch args[0] {
+	case baselineCommand:
+		return runBaseline(args[1:], os.Stdout, os.Stderr), true
+	case sendLoopCommand:
+		return runSendLoop(args[1:], os.Stdout, os.Stderr), true
+	}
+	return 0, false
 }
 
 // options are the command's flags.
@@ -155,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		}
 	}
 
-	rep := &report{Started: time.Now(), Opts: opts, Wagate: opts.Wagate}
+	rep := &report{Started: time.Now(), Opts: opts, Wagate: opts.Wagate, LoadStart: loadAvg()}
 	failed := false
 	for _, s := range selected {
 		fmt.Fprintf(stderr, "== %s\n", s.Name)
@@ -174,6 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	rep.Notes = env.notes
 	rep.Finished = time.Now()
+	rep.LoadEnd = loadAvg()
 
 	fmt.Fprintln(stdout, rep.text())
 	if ctx.Err() != nil {

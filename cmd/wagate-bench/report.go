@@ -28,6 +28,9 @@ type report struct {
 	About  []string
 	Errors []string
 	Notes  []string
+	// LoadStart and LoadEnd are the machine's load averages (/proc/loadavg) when the run started and ended,
+	// "" when unknown: other work on a shared machine shows there.
+	LoadStart, LoadEnd string
 }
 
 var tableHeader = []string{"benchmark", "target", "rate (req/s)", "ratio to baseline", "p50 @ fixed rate", "p99 @ fixed rate", "peak RSS"}
@@ -126,6 +129,9 @@ func (rep *report) runLines() []string {
 	if rev != "" {
 		lines = append(lines, "wagate: "+rev)
 	}
+	if rep.LoadStart != "" && rep.LoadEnd != "" {
+		lines = append(lines, fmt.Sprintf("load average (1, 5, 15 min) at the start: %s; at the end: %s", rep.LoadStart, rep.LoadEnd))
+	}
 	o := rep.Opts
 	lines = append(lines, fmt.Sprintf("parameters: -duration %v -warmup %v -clients %d -rounds %d -rate %s", o.Duration, o.Warmup,
 		o.Clients, o.Rounds, strconv.FormatFloat(o.Rate, 'f', -1, 64)))
@@ -194,18 +200,18 @@ func (rep *report) markdown() string {
 	b.WriteString(`
 ## What is measured
 
-` + rep.about() + `- **rate**: closed loop, ` + "`-clients`" + ` connections each posting its next webhook as soon as the last is
+` + rep.about() + `- **rate** (webhook ingest): closed loop, ` + "`-clients`" + ` connections each posting its next webhook as soon as the last is
   answered: the highest rate sustained, over ` + "`-duration`" + ` split into ` + "`-rounds`" + ` rounds (the first after
-  ` + "`-warmup`" + `, the others after a short warm-up of their own).
+  ` + "`-warmup`" + `, the others after a short warm-up of their own). The send rounds share ` + "`-duration`" + ` the same way.
 - **ratio**: the target's rounds alternate with the baseline's (baseline, target, baseline, ..., baseline), each
   target round is divided by the mean of the baseline rounds just before and after it, and the ratio is the median
   of those. Other work on a shared machine comes and goes over seconds: alternating makes both see the same
   machine, and the median keeps one slow spell from deciding the figure. The baseline row's rate is the mean over
   all its rounds.
-- **p50 / p99 @ fixed rate**: open loop at ` + "`-rate`" + ` requests per second on a fixed schedule; each latency runs from
-  the request's scheduled send time to its answer, so a server that stalls is charged for every request it held
-  back (no coordinated omission).
-- **peak RSS**: the server process's VmHWM (/proc/<pid>/status) after both loads.
+- **p50 / p99 @ fixed rate** (webhook ingest): open loop at ` + "`-rate`" + ` requests per second on a fixed schedule; each
+  latency runs from the request's scheduled send time to its answer, so a server that stalls is charged for every
+  request it held back (no coordinated omission). The send rows use a fixed rate of their own (above).
+- **peak RSS**: the server process's VmHWM (/proc/<pid>/status) after its loads.
 - Each wagate target starts on a fresh database (a new temporary data directory; a new PostgreSQL database).
 
 ## Notes
@@ -268,6 +274,19 @@ func gitRevision() string {
 		rev += " with uncommitted changes"
 	}
 	return rev
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages of /proc/loadavg, or "".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 // cpuModel returns the first "model name" of /proc/cpuinfo, or "".

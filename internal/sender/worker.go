@@ -12,7 +12,6 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/wagate/wagate/internal/provider"
-	"github.com/wagate/wagate/internal/queue"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/wa"
 )
@@ -85,7 +84,7 @@ func (w *Worker) Timeout(*river.Job[SendArgs]) time.Duration { return time.Minut
 
 // Work sends the message once the governor lets it go and records the outcome.
 func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	m, err := w.st.MessageGet(ctx, job.Args.MessageID)
+	m, err := w.st.MessageForSend(ctx, job.Args.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(err)
 	}
@@ -97,11 +96,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	var out wa.Outbound
 	if err := json.Unmarshal(m.Request, &out); err != nil {
-		return w.fail(ctx, job, &m, 0, "stored request is unreadable", err.Error(), "invalid")
+		return w.fail(ctx, &m, 0, "stored request is unreadable", err.Error(), "invalid")
 	}
 	p, ok := w.providers[m.Channel]
 	if !ok {
-		return w.fail(ctx, job, &m, 0, "channel not configured",
+		return w.fail(ctx, &m, 0, "channel not configured",
 			fmt.Sprintf("channel %q is not in the configuration any more; add it back and retry the message", m.Channel), string(provider.ClassAuth))
 	}
 	for {
@@ -126,11 +125,10 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	cancel()
 	if err == nil {
 		w.gov.Success(m.Channel, out.To)
+		// No job completion in this transaction: a job run again after a crash finds the message no longer
+		// queued and does nothing, so River's own completion after Work returns is enough.
 		return w.commits.Do(context.WithoutCancel(ctx), func(tx store.Tx) error {
-			if err := w.st.MessageAccepted(ctx, tx, m.ID, res.ProviderID, time.Now()); err != nil {
-				return err
-			}
-			return queue.CompleteTx(ctx, tx, job)
+			return w.st.MessageAccepted(ctx, tx, m.Channel, m.ID, res.ProviderID, time.Now())
 		})
 	}
 	var pe *provider.Error
@@ -144,7 +142,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	switch pe.Class {
 	case provider.ClassRate, provider.ClassPairRate:
 		if m.Attempts >= maxThrottles {
-			return w.fail(ctx, job, &m, pe.Code, pe.Message, detail, string(pe.Class))
+			return w.fail(ctx, &m, pe.Code, pe.Message, detail, string(pe.Class))
 		}
 		var pause time.Duration
 		if pe.Class == provider.ClassRate {
@@ -159,7 +157,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return river.JobSnooze(pause)
 	case provider.ClassRetry:
 		if job.Attempt >= job.MaxAttempts {
-			return w.fail(ctx, job, &m, pe.Code, pe.Message, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, detail), string(pe.Class))
+			return w.fail(ctx, &m, pe.Code, pe.Message, fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, detail), string(pe.Class))
 		}
 		w.log.Warn("send failed; will retry", "message_id", m.ID, "attempt", job.Attempt, "err", pe.Message)
 		if err := w.attempted(ctx, &m, pe, detail); err != nil {
@@ -171,7 +169,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		return pe
 	default:
 		w.log.Warn("send failed for good", "message_id", m.ID, "class", pe.Class, "code", pe.Code, "err", pe.Message)
-		return w.fail(ctx, job, &m, pe.Code, pe.Message, detail, string(pe.Class))
+		return w.fail(ctx, &m, pe.Code, pe.Message, detail, string(pe.Class))
 	}
 }
 
@@ -181,12 +179,9 @@ func (w *Worker) attempted(ctx context.Context, m *store.Message, pe *provider.E
 	})
 }
 
-// fail marks the message failed and completes the job in the same transaction.
-func (w *Worker) fail(ctx context.Context, job *river.Job[SendArgs], m *store.Message, code int, title, detail, class string) error {
+// fail marks the message failed; the job then completes (a re-run finds it failed and does nothing).
+func (w *Worker) fail(ctx context.Context, m *store.Message, code int, title, detail, class string) error {
 	return w.commits.Do(context.WithoutCancel(ctx), func(tx store.Tx) error {
-		if err := w.st.MessageFailed(ctx, tx, m.ID, code, title, detail, class); err != nil {
-			return err
-		}
-		return queue.CompleteTx(ctx, tx, job)
+		return w.st.MessageFailed(ctx, tx, m.ID, code, title, detail, class)
 	})
 }

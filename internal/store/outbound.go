@@ -55,17 +55,11 @@ func (s *Store) OutboundCreate(ctx context.Context, tx Tx, m *Message, phone str
 	return *m, true, nil
 }
 
-// MessageAccepted records that the provider accepted message id under providerID at the given time: the
-// provider id, the status accepted in the history, and any receipts that were parked for that provider id.
-func (s *Store) MessageAccepted(ctx context.Context, tx Tx, id, providerID string, at time.Time) error {
-	m0, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
-	if errors.Is(err, ErrNoRows) {
-		return fmt.Errorf("message %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return fmt.Errorf("message accepted: %w", err)
-	}
-	if err := s.lockProviderID(ctx, tx, m0.Channel, providerID); err != nil {
+// MessageAccepted records that the provider accepted message id (of channel) under providerID at the given
+// time: the provider id, the status accepted in the history, and any receipts that were parked for that
+// provider id.
+func (s *Store) MessageAccepted(ctx context.Context, tx Tx, channel, id, providerID string, at time.Time) error {
+	if err := s.lockProviderID(ctx, tx, channel, providerID); err != nil {
 		return err
 	}
 	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))
@@ -134,4 +128,21 @@ func (s *Store) QueuedCount(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("queued count: %w", err)
 	}
 	return n, nil
+}
+
+const sqlMessageForSend = `SELECT id, channel, status, request, attempts FROM messages WHERE id = $1`
+
+// MessageForSend reads what a send job needs of a message: its channel, status, stored request and attempts.
+func (s *Store) MessageForSend(ctx context.Context, id string) (Message, error) {
+	var m Message
+	var status, request string
+	err := s.drv.Read().QueryRow(ctx, sqlMessageForSend, id).Scan(&m.ID, &m.Channel, &status, &request, &m.Attempts)
+	if errors.Is(err, ErrNoRows) {
+		return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Message{}, fmt.Errorf("message for send %s: %w", id, err)
+	}
+	m.Status, m.Request = wa.Status(status), textRaw(request)
+	return m, nil
 }

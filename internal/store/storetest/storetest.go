@@ -496,12 +496,14 @@ func testOutboundAccepted(t *testing.T, st *store.Store) {
 	}
 	// A fast provider's receipt can arrive before the send result is written.
 	receipt(t, st, "default", "wamid.FAST", wa.StatusDelivered, time.Now())
-	tx(t, st, func(tx store.Tx) error { return st.MessageAccepted(ctx, tx, m.ID, "wamid.FAST", time.Now()) })
+	tx(t, st, func(tx store.Tx) error { return st.MessageAccepted(ctx, tx, "default", m.ID, "wamid.FAST", time.Now()) })
 	got := get(t, st, m.ID)
 	if got.Status != wa.StatusDelivered || got.ProviderID != "wamid.FAST" || len(got.History) != 3 {
 		t.Fatalf("accepted: %s %+v", got.Status, got.History)
 	}
-	err = st.InTx(ctx, func(tx store.Tx) error { return st.MessageAccepted(ctx, tx, m.ID, "wamid.OTHER", time.Now()) })
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		return st.MessageAccepted(ctx, tx, "default", m.ID, "wamid.OTHER", time.Now())
+	})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second accept must fail: %v", err)
 	}
