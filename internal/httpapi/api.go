@@ -89,6 +89,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		h("GET /v1/channels/{id}/health", a.channelHealth)
 		h("GET /v1/channels/{id}/profile", a.channelProfile)
 		h("PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
+		h("POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
 }
 

@@ -290,3 +290,104 @@ func providerError(pe *provider.Error) *Error {
 	}
 	return e
 }
+
+// maxContactsCheck is the most numbers one contacts check takes.
+const maxContactsCheck = 100
+
+// errContactsUnsupported answers a contacts check on a channel whose provider has none.
+var errContactsUnsupported = &Error{Status: http.StatusUnprocessableEntity, Code: "unsupported",
+	Message: "this channel's provider has no contacts check",
+	Fix:     "the contacts check exists only on 360dialog On-Premise channels (WAGATE_PROVIDER=360dialog-onpremise); the Cloud API and Meta have none"}
+
+// checkChannelContacts asks the channel's provider which of the body's numbers ({"contacts":["+34...",...]},
+// 1 to 100) are on WhatsApp, answering {"contacts":[{"input","status","wa_id"}]}.
+func (a *API) checkChannelContacts(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.channelProvider(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxProfileBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: ErrBodyTooLarge.Code, Message: ErrBodyTooLarge.Message,
+				Fix: fmt.Sprintf("send at most %d numbers per check", maxContactsCheck)}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body"}
+	}
+	numbers, verr := decodeContactsCheck(body)
+	if verr != nil {
+		return verr
+	}
+	cc, ok := p.(provider.ContactChecker)
+	if !ok {
+		return errContactsUnsupported
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), profileTimeout)
+	defer cancel()
+	res, err := cc.CheckContacts(ctx, numbers)
+	if err != nil {
+		var pe *provider.Error
+		if errors.As(err, &pe) {
+			if pe.Class == provider.ClassUnsupported {
+				e := *errContactsUnsupported
+				if pe.Message != "" {
+					e.Message = pe.Message
+				}
+				return &e
+			}
+			return providerError(pe)
+		}
+		return err
+	}
+	if res == nil {
+		res = []provider.ContactStatus{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"contacts": res})
+	return nil
+}
+
+// decodeContactsCheck reads {"contacts":[...]}: 1 to maxContactsCheck non-empty strings, trimmed.
+func decodeContactsCheck(body []byte) ([]string, *Error) {
+	fail := func(field, msg string) ([]string, *Error) {
+		e := *ErrValidation
+		e.Message = "the contacts check is not valid: " + msg
+		if field != "" {
+			e.Message = "the contacts check is not valid: " + field + ": " + msg
+		}
+		e.Fix = fmt.Sprintf(`send {"contacts":["+34600111222", ...]} with 1 to %d phone numbers`, maxContactsCheck)
+		e.Details = []FieldError{{Field: field, Message: msg}}
+		return nil, &e
+	}
+	trimmed := bytes.TrimSpace(body)
+	var obj map[string]json.RawMessage
+	switch {
+	case len(trimmed) == 0:
+		return fail("", "the request body is empty: send a JSON object")
+	case trimmed[0] != '{' || json.Unmarshal(trimmed, &obj) != nil:
+		return fail("", "the request body must be a JSON object")
+	}
+	raw, ok := obj["contacts"]
+	if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return fail("contacts", "is required")
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fail("contacts", "must be an array of phone numbers (strings)")
+	}
+	if len(list) == 0 || len(list) > maxContactsCheck {
+		return fail("contacts", fmt.Sprintf("must hold 1 to %d phone numbers, got %d", maxContactsCheck, len(list)))
+	}
+	for i, n := range list {
+		list[i] = strings.TrimSpace(n)
+		if list[i] == "" {
+			return fail(fmt.Sprintf("contacts[%d]", i), "must not be empty")
+		}
+	}
+	for k := range obj {
+		if k != "contacts" {
+			return fail(k, "is not a field of the contacts check (only contacts)")
+		}
+	}
+	return list, nil
+}

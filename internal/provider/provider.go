@@ -45,6 +45,25 @@ type Provider interface {
 	SetProfile(ctx context.Context, p Profile) error
 }
 
+// OpCheckContacts names the contacts check in Error.Op.
+const OpCheckContacts = "check_contacts"
+
+// ContactChecker is implemented by providers that can tell whether phone numbers are on WhatsApp. It is
+// optional: only 360dialog's On-Premise API has such a call (POST /v1/contacts); the Cloud API and Meta have
+// none. A provider that implements it but cannot check in its current mode returns a ClassUnsupported *Error.
+type ContactChecker interface {
+	// CheckContacts checks numbers (as the user gave them, e.g. "+34600111222") and returns one status per
+	// number the provider answered for.
+	CheckContacts(ctx context.Context, numbers []string) ([]ContactStatus, error)
+}
+
+// ContactStatus is the provider's answer for one checked number.
+type ContactStatus struct {
+	Input  string `json:"input"`  // the number as it was sent
+	Status string `json:"status"` // "valid" (on WhatsApp) or "invalid"
+	WAID   string `json:"wa_id"`  // the WhatsApp id, "" for invalid numbers
+}
+
 // SendResult is a provider's acceptance of a message.
 type SendResult struct {
 	ProviderID string // wamid

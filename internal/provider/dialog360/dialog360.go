@@ -634,3 +634,60 @@ func (c *Client) onPremiseJSON(ctx context.Context, op, method, path string, in 
 	}
 	return nil
 }
+
+// Both kinds implement the optional contacts check; only On-Premise can answer it.
+var _ provider.ContactChecker = (*Client)(nil)
+
+// CheckContacts asks the On-Premise API which numbers are on WhatsApp: POST /v1/contacts
+// {"blocking":"wait","contacts":[...],"force_check":false} answers {"contacts":[{"input","status","wa_id"}]}.
+// The Cloud API has no such endpoint: a Cloud client returns a ClassUnsupported *Error without calling.
+func (c *Client) CheckContacts(ctx context.Context, numbers []string) ([]provider.ContactStatus, error) {
+	const op = provider.OpCheckContacts
+	if !c.onPremise {
+		return nil, &provider.Error{Provider: c.kind, Op: op, Class: provider.ClassUnsupported,
+			Message: "The 360dialog Cloud API has no contacts check; it exists only on the 360dialog On-Premise API."}
+	}
+	if err := c.ready(op); err != nil {
+		return nil, err
+	}
+	in := make([]string, 0, len(numbers))
+	for _, n := range numbers {
+		if n = strings.TrimSpace(n); n != "" {
+			in = append(in, n)
+		}
+	}
+	if len(in) == 0 {
+		return nil, c.invalid(op, "The contacts check needs at least one phone number.", fmt.Errorf("%s check contacts: no numbers", c.kind))
+	}
+	body, err := json.Marshal(map[string]any{"blocking": "wait", "contacts": in, "force_check": false})
+	if err != nil {
+		return nil, c.invalid(op, "wagate could not encode the request for the WhatsApp service.", fmt.Errorf("%s check contacts: encode: %w", c.kind, err))
+	}
+	resp, err := c.call.Do(ctx, op, http.MethodPost, c.endpoint("/v1/contacts"), "application/json", body, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Contacts []struct {
+			Input  string `json:"input"`
+			Status string `json:"status"`
+			WAID   string `json:"wa_id"`
+		} `json:"contacts"`
+		Errors []json.RawMessage `json:"errors"`
+	}
+	jerr := json.Unmarshal(resp.Body, &out)
+	if jerr == nil && len(out.Errors) > 0 {
+		// An On-Premise answer can carry errors[] with a 2xx status.
+		if pe := provider.ErrorFromResponse(c.kind, op, resp.Status, resp.Header, resp.Body); pe.Code != 0 {
+			return nil, c.call.Scrub(pe)
+		}
+	}
+	if jerr != nil || out.Contacts == nil {
+		return nil, c.call.BadResponse(op, resp.Status, fmt.Errorf("%s check contacts: no contacts in answer: %w", c.kind, errOrMissing(jerr)))
+	}
+	res := make([]provider.ContactStatus, 0, len(out.Contacts))
+	for _, ct := range out.Contacts {
+		res = append(res, provider.ContactStatus{Input: ct.Input, Status: ct.Status, WAID: ct.WAID})
+	}
+	return res, nil
+}

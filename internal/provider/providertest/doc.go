@@ -39,14 +39,15 @@
 //
 // 360dialog On-Premise ("360dialog-onpremise"): POST /v1/messages, PUT /v1/messages/{id} (mark as read),
 // POST /v1/media (raw body), GET|DELETE /v1/media/{id}, GET /v1/health, GET|POST /v1/settings/business/profile,
-// GET|POST /v1/configs/webhook, GET /v1/configs/templates.
+// GET|POST /v1/configs/webhook, GET /v1/configs/templates, POST /v1/contacts (contacts check; numbers of 7 to
+// 15 digits after an optional "+" are valid with wa_id their digits, unless named by SetInvalidContacts).
 //
 // # Faults
 //
 // Fail, FailNext and SetThroughput apply to an endpoint class: "send", "read", "media", "health", "profile",
-// "webhook" (webhook configuration), "templates", or "" for all. A request first passes authentication, then
-// the first matching FailNext fault (in the order they were added), then any persistent Fail fault (the most
-// recent wins), then validation, then the throughput limit (sends only).
+// "webhook" (webhook configuration), "templates", "contacts", or "" for all. A request first passes
+// authentication, then the first matching FailNext fault (in the order they were added), then any persistent
+// Fail fault (the most recent wins), then validation, then the throughput limit (sends only).
 //
 // # Faithfulness
 //

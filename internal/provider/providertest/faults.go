@@ -16,6 +16,7 @@ const (
 	EndpointProfile   = "profile"   // business profile
 	EndpointWebhook   = "webhook"   // webhook configuration (/v1/configs/webhook, subscribed_apps)
 	EndpointTemplates = "templates" // template list
+	EndpointContacts  = "contacts"  // On-Premise contacts check (/v1/contacts)
 )
 
 // Fault is how the fake misbehaves on a matching request. The zero Fault answers normally.

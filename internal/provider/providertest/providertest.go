@@ -210,6 +210,8 @@ type Server struct {
 	override   bool // Meta: hookURL came from override_callback_uri
 	subscribed bool // Meta: the app is subscribed to the WABA (webhooks are posted)
 	templates  []Template
+
+	invalidContacts map[string]bool // On-Premise contacts check: digits answered invalid
 }
 
 var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)

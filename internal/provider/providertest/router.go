@@ -258,6 +258,8 @@ func (s *Server) routeOnPrem(r *http.Request) route {
 			http.MethodGet: s.handleWebhookConfig, http.MethodPost: s.handleWebhookConfig})
 	case p == "/v1/configs/templates":
 		return methods(EndpointTemplates, false, m, map[string]handler{http.MethodGet: s.handleTemplates})
+	case p == "/v1/contacts":
+		return methods(EndpointContacts, false, m, map[string]handler{http.MethodPost: s.handleContacts})
 	}
 	return gatewayRoute(http.StatusNotFound)
 }
