@@ -20,7 +20,7 @@ import (
 // webhookPath is where the ingest scenario posts: the default channel's own webhook URL.
 const webhookPath = "/webhooks/whatsapp/default"
 
-// Goals of the ingest scenario (the issue's: at least half the baseline's rate, peak RSS under 150 MB).
+// Goals of the ingest scenario: at least half the baseline's rate, peak RSS under 150 MB.
 const (
 	ingestMinRatio   = 0.50
 	ingestMaxRSSMB   = 150.0

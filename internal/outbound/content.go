@@ -16,7 +16,7 @@ import (
 	"unicode/utf8"
 )
 
-// mimeTypes are the MIME types WhatsApp accepts per media kind (provider reference §5). Meta's SDK writes
+// mimeTypes are the MIME types WhatsApp accepts per media kind (docs/provider-api.md §5). Meta's SDK writes
 // video/3gp where the IANA name is video/3gpp, so both are accepted.
 var mimeTypes = map[string][]string{
 	"audio": {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"},

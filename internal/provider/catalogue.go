@@ -62,7 +62,7 @@ type codeInfo struct {
 }
 
 // cloudCodes classifies the Cloud API error codes (Meta directly, and passed through by 360dialog's waba-v2),
-// reference §4.2. The range 200-299 is handled in lookupCloud.
+// docs/provider-api.md §4.2. The range 200-299 is handled in lookupCloud.
 var cloudCodes = map[int]codeInfo{
 	// Credentials and permissions.
 	0:      {ClassAuth, "Meta rejected the access token (it expired or was invalidated). Create a new system-user token and set WHATSAPP_ACCESS_TOKEN.", msg360MetaAuth},
@@ -133,7 +133,7 @@ var cloudCodes = map[int]codeInfo{
 	135000: {ClassInvalid, "Meta refused the request with a generic user error. Check the request parameters.", ""},
 }
 
-// onPremCodes classifies the On-Premise error codes (360dialog's waba.360dialog.io), reference §4.3: the webhook
+// onPremCodes classifies the On-Premise error codes (360dialog's waba.360dialog.io), docs/provider-api.md §4.3: the webhook
 // and status codes 400-500 and the synchronous application codes 1000-2003.
 var onPremCodes = map[int]codeInfo{
 	// Webhook and status errors.

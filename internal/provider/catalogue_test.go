@@ -20,7 +20,7 @@ func onPremBody(code int, details string) []byte {
 	return fmt.Appendf(nil, `{"errors":[{"code":%d,"title":"Some title","details":%q}],"meta":{"api_status":"stable","version":"2.45.1"}}`, code, details)
 }
 
-// wantCloud is every code of reference §4.2 with the HTTP status Meta answers it with and the class wagate
+// wantCloud is every code of docs/provider-api.md §4.2 with the HTTP status Meta answers it with and the class wagate
 // gives it.
 var wantCloud = []struct {
 	code   int
@@ -84,7 +84,7 @@ var wantCloud = []struct {
 	{135000, 400, ClassInvalid},
 }
 
-// wantOnPrem is every code of reference §4.3 and its class.
+// wantOnPrem is every code of docs/provider-api.md §4.3 and its class.
 var wantOnPrem = []struct {
 	code  int
 	class Class

@@ -81,7 +81,7 @@ func dump(v any) string {
 	return b.String()
 }
 
-// corpus returns every body the tests know, by name: testdata/, the shared pywa corpus when present, and the
+// corpus returns every body the tests know, by name: testdata/, the pywa corpus, and the
 // fuzz seeds, each also compacted as providers send them.
 func corpus(t *testing.T) map[string][]byte {
 	t.Helper()
@@ -97,11 +97,11 @@ func corpus(t *testing.T) map[string][]byte {
 		}
 		bodies["testdata/"+filepath.Base(f)] = b
 	}
-	shared, err := filepath.Glob(filepath.Join(sharedFixtures, "*.json"))
+	pywa, err := filepath.Glob(filepath.Join(pywaFixtures, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range shared {
+	for _, f := range pywa {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +111,7 @@ func corpus(t *testing.T) map[string][]byte {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for name, body := range cases {
-			bodies["shared/"+filepath.Base(f)+"/"+name] = body
+			bodies["pywa/"+filepath.Base(f)+"/"+name] = body
 		}
 	}
 	for i, s := range fuzzSeeds {

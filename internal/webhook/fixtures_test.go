@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,8 +10,9 @@ import (
 	"github.com/wagate/wagate/internal/wa"
 )
 
-// sharedFixtures is the pywa webhook corpus shared by the project checkouts; it may be missing.
-const sharedFixtures = "../../../shared/fixtures/pywa-updates"
+// pywaFixtures is the pywa project's webhook corpus (MIT, see testdata/pywa/LICENSE): each file maps case names
+// to whole webhook bodies.
+const pywaFixtures = "testdata/pywa"
 
 // sourceChange is one change (Cloud) or a whole On-Premise body as the source JSON has it, for checking the
 // parser's output against.
@@ -137,15 +136,15 @@ func TestParse_Testdata(t *testing.T) {
 	}
 }
 
-// TestParse_SharedFixtures parses every case of every file in the shared pywa corpus.
-func TestParse_SharedFixtures(t *testing.T) {
+// TestParse_PywaCorpus parses every case of every file of the pywa corpus.
+func TestParse_PywaCorpus(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join(sharedFixtures, "*.json"))
+	files, err := filepath.Glob(filepath.Join(pywaFixtures, "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, statErr := os.Stat(sharedFixtures); errors.Is(statErr, fs.ErrNotExist) || len(files) == 0 {
-		t.Skipf("shared fixtures not found at %s; testdata-based tests still cover the parser", sharedFixtures)
+	if len(files) < 19 {
+		t.Fatalf("found %d corpus files in %s, want the 19 pywa files", len(files), pywaFixtures)
 	}
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
@@ -171,15 +170,12 @@ func TestParse_SharedFixtures(t *testing.T) {
 	}
 }
 
-// TestParse_SharedFixturesDetails spot-checks decoded values of a few shared fixtures beyond the counts.
-func TestParse_SharedFixturesDetails(t *testing.T) {
+// TestParse_PywaCorpusDetails spot-checks decoded values of a few corpus bodies beyond the counts.
+func TestParse_PywaCorpusDetails(t *testing.T) {
 	t.Parallel()
 	load := func(t *testing.T, file, name string) wa.Change {
 		t.Helper()
-		raw, err := os.ReadFile(filepath.Join(sharedFixtures, file))
-		if errors.Is(err, fs.ErrNotExist) {
-			t.Skipf("shared fixtures not found at %s", sharedFixtures)
-		}
+		raw, err := os.ReadFile(filepath.Join(pywaFixtures, file))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -319,7 +319,7 @@ func (c *Client) DownloadMedia(ctx context.Context, mediaID string) (provider.Me
 	return f, nil
 }
 
-// rewrite moves a lookaside media URL onto BaseURL, keeping its path and full query (reference §1.2 item 4).
+// rewrite moves a lookaside media URL onto BaseURL, keeping its path and full query (docs/provider-api.md §1.2 item 4).
 func (c *Client) rewrite(lookaside string) (string, error) {
 	u, err := url.Parse(lookaside)
 	if err != nil {
@@ -572,7 +572,7 @@ func (c *Client) Profile(ctx context.Context) (provider.Profile, error) {
 // SetProfile checks p (provider.CheckProfile) and sends its non-empty fields. Cloud: POST
 // /whatsapp_business_profile with messaging_product. On-Premise: the business fields to POST
 // /v1/settings/business/profile, then the about text to PATCH /v1/settings/profile/about {"text":...}, where the
-// On-Premise API keeps it (reference §1.1); when the second call fails the first has been applied. A p without
+// On-Premise API keeps it (docs/provider-api.md §1.1); when the second call fails the first has been applied. A p without
 // any field to send makes no call.
 func (c *Client) SetProfile(ctx context.Context, p provider.Profile) error {
 	const op = provider.OpSetProfile

@@ -32,7 +32,7 @@ func (s *Server) healthCopy() HealthState {
 	return h
 }
 
-// healthStatus is the health_status object (reference §1.1).
+// healthStatus is the health_status object (docs/provider-api.md §1.1).
 func (s *Server) healthStatus(h HealthState) map[string]any {
 	entity := func(typ, id, can string) map[string]any {
 		return map[string]any{"entity_type": typ, "id": id, "can_send_message": can}
@@ -228,7 +228,7 @@ func (s *Server) handleWebhookConfig(w http.ResponseWriter, r *http.Request, bod
 	writeJSON(w, http.StatusOK, map[string]string{"url": *req.URL})
 }
 
-// checkWebhookURL applies 360dialog's rules to a webhook URL (reference §1.2 item 7), relaxed for loopback
+// checkWebhookURL applies 360dialog's rules to a webhook URL (docs/provider-api.md §1.2 item 7), relaxed for loopback
 // hosts so that tests can register their receivers.
 func checkWebhookURL(raw string) error {
 	u, err := url.Parse(raw)

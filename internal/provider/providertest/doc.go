@@ -51,7 +51,7 @@
 //
 // # Faithfulness
 //
-// Shapes and codes follow /work/shared/reference/provider-api.md. Where the reference marks a fact
+// Shapes and codes follow docs/provider-api.md. Where that reference marks a fact
 // UNCONFIRMED, or says nothing, this package makes a guess; each guess is listed here so that a test failing
 // against a real provider points at the right line:
 //
@@ -73,7 +73,7 @@
 //   - On-Premise success bodies carry messages and meta, no contacts; ids are not wamid-prefixed. On-Premise
 //     sends and uploads answer 201 Created (from memory; a client should accept any 2xx, and a 201 makes one
 //     that insists on 200 fail here). Cloud template sends answer messages[].message_status "accepted"
-//     (UNCONFIRMED in the reference).
+//     (UNCONFIRMED in docs/provider-api.md).
 //   - Error HTTP statuses for codes follow Meta's table (§4.2); On-Premise codes answer 400 except 1005 (403),
 //     1006 (404), 1000/1014 (500), 1011/1016/1017/1018 (503) and 1015 (429), which are guesses.
 //   - A Fault with Code 0 answers the 360dialog gateway body {"error":"<text>"} on the 360dialog kinds and a

@@ -22,7 +22,7 @@ type apiError struct {
 	details string // error_data.details / errors[].details; "" for none
 }
 
-// cloudErrorBody is Graph's error envelope (reference §4.1).
+// cloudErrorBody is Graph's error envelope (docs/provider-api.md §4.1).
 type cloudErrorBody struct {
 	Error cloudErrorObject `json:"error"`
 }

@@ -231,7 +231,7 @@ func (s *Server) throttleError() *apiError {
 		details: "Too many requests. Please slow down."}
 }
 
-// cloudCodes are Meta's error titles and HTTP statuses (reference §4.2).
+// cloudCodes are Meta's error titles and HTTP statuses (docs/provider-api.md §4.2).
 var cloudCodes = map[int]struct {
 	status int
 	title  string
@@ -283,7 +283,7 @@ var cloudCodes = map[int]struct {
 	135000: {400, "Generic user error"},
 }
 
-// onPremCodes are the On-Premise error titles (reference §4.3) and the HTTP statuses this fake answers them
+// onPremCodes are the On-Premise error titles (docs/provider-api.md §4.3) and the HTTP statuses this fake answers them
 // with (the statuses are guesses, see the package documentation).
 var onPremCodes = map[int]struct {
 	status int

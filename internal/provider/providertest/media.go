@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-// mediaURLLifetime is how long a media URL from GET /{media-id} stays valid (reference §5).
+// mediaURLLifetime is how long a media URL from GET /{media-id} stays valid (docs/provider-api.md §5).
 const mediaURLLifetime = 5 * time.Minute
 
 // lookasideHost is the host 360dialog's media info answers, unchanged from Meta's.

@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits the providers enforce on message bodies (reference §2 and §5).
+// Limits the providers enforce on message bodies (docs/provider-api.md §2 and §5).
 const (
 	maxText          = 4096
 	maxCaption       = 1024

@@ -24,7 +24,7 @@ const (
 // unsubscribed from the WABA).
 var errNoWebhook = errors.New("providertest: no webhook URL configured")
 
-// Cloud webhook envelope (reference §3.1).
+// Cloud webhook envelope (docs/provider-api.md §3.1).
 type cloudWebhook struct {
 	Object string       `json:"object"`
 	Entry  []cloudEntry `json:"entry"`
@@ -53,7 +53,7 @@ type cloudMetadata struct {
 	PhoneNumberID      string `json:"phone_number_id"`
 }
 
-// onPremWebhook is the On-Premise root shape (reference §3.2).
+// onPremWebhook is the On-Premise root shape (docs/provider-api.md §3.2).
 type onPremWebhook struct {
 	Contacts []webhookContact `json:"contacts,omitempty"`
 	Messages []inboundJSON    `json:"messages,omitempty"`

@@ -13,8 +13,8 @@ import (
 // Body limits: what a provider would accept before refusing.
 const (
 	maxBody        = 1 << 20   // JSON requests
-	maxMedia       = 100 << 20 // Cloud uploads (reference §5: Cloud media max 100 MB)
-	maxOnPremMedia = 64 << 20  // On-Premise uploads (reference §5: 64 MB)
+	maxMedia       = 100 << 20 // Cloud uploads (docs/provider-api.md §5: Cloud media max 100 MB)
+	maxOnPremMedia = 64 << 20  // On-Premise uploads (docs/provider-api.md §5: 64 MB)
 )
 
 // attachmentsPath is the lookaside download path (Meta's and 360dialog's).
