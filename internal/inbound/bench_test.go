@@ -1,8 +1,11 @@
 package inbound_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"sync/atomic"
 	"testing"
 
@@ -38,4 +41,33 @@ func BenchmarkProcess(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkReceive is BenchmarkProcess through the HTTP receiver on loopback: what one webhook costs end to end.
+func BenchmarkReceive(b *testing.B) {
+	bd := setup(b, "sqlite", demoChannels(), false)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			var body []byte
+			if i%2 == 0 {
+				body = []byte(fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"111"},"contacts":[{"profile":{"name":"Ana"},"wa_id":"3469600%04d"}],"messages":[{"from":"3469600%04d","id":"wamid.R%d","timestamp":"1700000000","type":"text","text":{"body":"hola"}}]}}]}]}`, i%1000, i%1000, i))
+			} else {
+				body = statusBody(fmt.Sprintf("wamid.RS%d", i), "delivered", 1700000000)
+			}
+			resp, err := client.Post(bd.url+"/webhooks/whatsapp/default", "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+		}
+	})
 }

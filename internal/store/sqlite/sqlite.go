@@ -30,6 +30,7 @@ type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	rb    *rebinder
 }
 
 var _ store.Driver = (*DB)(nil)
@@ -63,7 +64,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read := sql.OpenDB(connector{dsn: u + "?" + pragmas + "&_pragma=query_only(1)", drv: drv})
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &DB{path: path, write: write, read: read}, nil
+	return &DB{path: path, write: write, read: read, rb: newRebinder()}, nil
 }
 
 // WriteDB returns the single-connection write pool, which the job queue shares.
@@ -106,7 +107,7 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 }
 
 // Read returns the read pool.
-func (db *DB) Read() store.Conn { return sqlConn{db.read} }
+func (db *DB) Read() store.Conn { return sqlConn{db.read, db.rb} }
 
 // InTx runs fn in one IMMEDIATE transaction on the write connection.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
@@ -114,7 +115,7 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := fn(sqlTx{sqlConn{tx}, tx}); err != nil {
+	if err := fn(sqlTx{sqlConn{tx, db.rb}, tx}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -178,9 +179,13 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-type sqlConn struct{ e execer }
+type sqlConn struct {
+	e  execer
+	rb *rebinder
+}
 
 func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	q, args = c.rb.rebind(q, args)
 	res, err := c.e.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -189,6 +194,7 @@ func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error)
 }
 
 func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
+	q, args = c.rb.rebind(q, args)
 	rows, err := c.e.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -197,6 +203,7 @@ func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, 
 }
 
 func (c sqlConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
+	q, args = c.rb.rebind(q, args)
 	return sqlRow{c.e.QueryRowContext(ctx, q, args...)}
 }
 
