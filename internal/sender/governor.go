@@ -39,6 +39,9 @@ type throttle struct {
 	pausedUntil time.Time
 	strikes     int
 	lastUsed    time.Time
+	// sent holds the times of the channel's last sends (a ring of PerSecond entries), for Admit.
+	sent []time.Time
+	next int
 }
 
 // NewGovernor returns a governor with per-channel limits; channels not named use DefaultLimits.
@@ -107,9 +110,10 @@ func (g *Governor) channel(name string, l Limits) *throttle {
 	if !ok {
 		t = &throttle{}
 		if l.PerSecond > 0 {
-			// Slots are spaced exactly; 1% under the configured rate keeps every one-second window at or below it
-			// whatever the clock's rounding.
-			t.lim = rate.NewLimiter(rate.Limit(l.PerSecond*0.99), 1)
+			// Slots are spaced 2% under the configured rate: a sender that wakes late for its slot then lands
+			// closer to the next one, and the margin absorbs that jitter (Admit caps the window itself).
+			t.lim = rate.NewLimiter(rate.Limit(l.PerSecond*0.98), 1)
+			t.sent = make([]time.Time, max(1, int(l.PerSecond)))
 		}
 		g.channels[name] = t
 	}
@@ -138,6 +142,27 @@ func (g *Governor) sweep(now time.Time, l Limits) {
 			delete(g.recipients, k)
 		}
 	}
+}
+
+// Admit is called by a sender just before it calls the provider, after waiting for its slot. It records the send
+// and returns 0, or returns how long to wait first: it lets no one-second window hold more sends of the channel
+// than its configured rate, whatever delays bunched the senders up.
+func (g *Governor) Admit(channel string) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.channels[channel]
+	if !ok || len(t.sent) == 0 {
+		return 0
+	}
+	now := g.now()
+	if oldest := t.sent[t.next]; !oldest.IsZero() {
+		if wait := oldest.Add(time.Second).Sub(now); wait > 0 {
+			return wait
+		}
+	}
+	t.sent[t.next] = now
+	t.next = (t.next + 1) % len(t.sent)
+	return 0
 }
 
 // PauseChannel stops sends on channel after a throughput error: for at least d (the provider's Retry-After),

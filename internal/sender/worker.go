@@ -111,6 +111,15 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 					return river.JobSnooze(0)
 				}
 			}
+			for {
+				d := w.gov.Admit(m.Channel)
+				if d == 0 {
+					break
+				}
+				if err := w.sleep(ctx, d); err != nil {
+					return river.JobSnooze(0)
+				}
+			}
 			break
 		}
 		if wait > maxHold {
