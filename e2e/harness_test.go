@@ -297,6 +297,19 @@ type database struct {
 }
 
 // sqliteDB is a SQLite database in a data directory of its own, kept across restarts.
+// onBothDatabases runs fn as a parallel subtest on SQLite and on PostgreSQL.
+func onBothDatabases(t *testing.T, fn func(*testing.T, database)) {
+	for _, tc := range []struct {
+		name string
+		db   func(*testing.T) database
+	}{{"sqlite", sqliteDB}, {"postgres", postgresDB}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, tc.db(t))
+		})
+	}
+}
+
 func sqliteDB(t *testing.T) database {
 	dir := t.TempDir()
 	return database{

@@ -16,18 +16,7 @@ import (
 // with 401 and leave nothing behind.
 func TestRepeatedBody(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		db   func(*testing.T) database
-	}{
-		{"sqlite", sqliteDB},
-		{"postgres", postgresDB},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			testRepeatedBody(t, tc.db(t))
-		})
-	}
+	onBothDatabases(t, testRepeatedBody)
 }
 
 func testRepeatedBody(t *testing.T, db database) {

@@ -217,18 +217,7 @@ const (
 // outage is sent exactly once, soon after the recovery (retries back off to at most WAGATE_SEND_MAX_BACKOFF).
 func TestProviderOutage(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		db   func(*testing.T) database
-	}{
-		{"sqlite", sqliteDB},
-		{"postgres", postgresDB},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			testProviderOutage(t, tc.db(t))
-		})
-	}
+	onBothDatabases(t, testProviderOutage)
 }
 
 func testProviderOutage(t *testing.T, db database) {

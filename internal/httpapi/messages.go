@@ -108,15 +108,19 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	if req.Message.Type == "read" {
 		return a.markRead(w, r, req)
 	}
-	if err := refuseStoredFile(req.Message); err != nil {
-		return err
-	}
 	m, created, err := a.sender.Send(r.Context(), req.Channel, req.Message, key)
 	switch {
 	case errors.Is(err, sender.ErrUnknownChannel):
 		return ErrUnknownChannel
 	case errors.Is(err, store.ErrIdempotencyConflict):
 		return ErrIdempotencyConflict
+	case errors.Is(err, sender.ErrStoredFile):
+		e := *ErrValidation
+		field := req.Message.Type + ".file"
+		e.Message = field + ": wagate does not keep media files yet"
+		e.Fix = "upload the file with POST /v1/media (multipart field file) and send the returned id as " + req.Message.Type + ".id"
+		e.Details = []FieldError{{Field: field, Message: "not supported yet: upload with POST /v1/media and send by id"}}
+		return &e
 	case err != nil:
 		return err
 	}
@@ -185,26 +189,4 @@ func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", "/v1/messages/"+m.ID)
 	writeJSON(w, http.StatusAccepted, m)
 	return nil
-}
-
-// refuseStoredFile refuses media that name a file kept by wagate ("file"): wagate does not keep media files
-// yet, so such a message could only fail at the provider. Upload the file to the provider with POST /v1/media
-// and send the returned id instead.
-func refuseStoredFile(m wa.Outbound) error {
-	switch m.Type {
-	case "image", "video", "audio", "document", "sticker":
-	default:
-		return nil
-	}
-	var c struct {
-		File *string `json:"file"`
-	}
-	if jsonUnmarshal(m.Content, &c) != nil || c.File == nil {
-		return nil
-	}
-	e := *ErrValidation
-	e.Message = m.Type + ".file: wagate does not keep media files yet"
-	e.Fix = "upload the file with POST /v1/media (multipart field file) and send the returned id as " + m.Type + ".id"
-	e.Details = []FieldError{{Field: m.Type + ".file", Message: "not supported yet: upload with POST /v1/media and send by id"}}
-	return &e
 }

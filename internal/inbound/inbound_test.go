@@ -191,7 +191,7 @@ func TestInbound_RepeatedBodyHasOneEffect(t *testing.T) {
 			t.Fatalf("updated = %v, want [1 0 0]", updated)
 		}
 		got, _ := b.st.MessageGet(ctx, m.ID)
-		if got.Status != wa.StatusDelivered || len(got.History) != 2 {
+		if got.Status != wa.StatusDelivered || len(got.History) != 3 {
 			t.Fatalf("message = %s, history %+v", got.Status, got.History)
 		}
 	})
@@ -215,8 +215,7 @@ func outbound(t *testing.T, st *store.Store, providerID string) store.Message {
 		if _, err := st.MessageInsert(ctx, tx, &m); err != nil {
 			return err
 		}
-		_, err = st.MessageSetProviderID(ctx, tx, m.ID, providerID)
-		return err
+		return st.MessageAccepted(ctx, tx, "default", m.ID, providerID, time.Now())
 	})
 	if err != nil {
 		t.Fatal(err)

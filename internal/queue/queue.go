@@ -18,7 +18,6 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 
 	"github.com/wagate/wagate/internal/store"
 )
@@ -205,9 +204,6 @@ func (q *Queue) Stop(ctx context.Context) error {
 func (q *Queue) Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func()) {
 	return q.subscribe(kinds...)
 }
-
-// JobRow is River's job record, re-exported for workers.
-type JobRow = rivertype.JobRow
 
 // Pending reports whether River's migrations are waiting to be applied.
 func (q *Queue) Pending(ctx context.Context) (bool, error) { return q.pending(ctx) }

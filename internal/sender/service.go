@@ -21,6 +21,11 @@ import (
 // ErrUnknownChannel is returned for a send on a channel that is not configured.
 var ErrUnknownChannel = errors.New("unknown channel")
 
+// ErrStoredFile is returned for media that name a file kept by wagate ("file"): wagate keeps no media files
+// yet, so such a message could only fail at the provider. Upload the file to the provider (UploadMedia) and
+// send it by id instead.
+var ErrStoredFile = errors.New("media by wagate file id are not supported yet")
+
 // ErrNotRetryable is returned when asked to retry a message that is not a failed outbound message.
 var ErrNotRetryable = errors.New("only failed outbound messages can be retried")
 
@@ -74,6 +79,9 @@ func (s *Service) Send(ctx context.Context, channel string, msg wa.Outbound, ide
 	ch, err := s.Channel(channel)
 	if err != nil {
 		return store.Message{}, false, err
+	}
+	if namesStoredFile(msg) {
+		return store.Message{}, false, ErrStoredFile
 	}
 	req, err := json.Marshal(msg)
 	if err != nil {
@@ -230,4 +238,17 @@ func Preview(m wa.Outbound) string {
 		return body.Text
 	}
 	return ""
+}
+
+// namesStoredFile reports whether a media message names its file by wagate file id.
+func namesStoredFile(m wa.Outbound) bool {
+	switch m.Type {
+	case "image", "video", "audio", "document", "sticker":
+	default:
+		return false
+	}
+	var c struct {
+		File *string `json:"file"`
+	}
+	return json.Unmarshal(m.Content, &c) == nil && c.File != nil
 }

@@ -89,33 +89,6 @@ func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, err
 	return true, nil
 }
 
-// MessageSetProviderID records the provider id a send was accepted under and applies any receipts that arrived
-// for that id before it was known. It returns how many parked receipts moved the status forward.
-func (s *Store) MessageSetProviderID(ctx context.Context, tx Tx, id, providerID string) (int, error) {
-	m0, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
-	if errors.Is(err, ErrNoRows) {
-		return 0, fmt.Errorf("message %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("message set provider id: %w", err)
-	}
-	if err := s.lockProviderID(ctx, tx, m0.Channel, providerID); err != nil {
-		return 0, err
-	}
-	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))
-	if err != nil {
-		return 0, fmt.Errorf("message set provider id: %w", err)
-	}
-	if n == 0 {
-		return 0, fmt.Errorf("message set provider id %s: %w", id, ErrNotFound)
-	}
-	m, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
-	if err != nil {
-		return 0, fmt.Errorf("message set provider id: %w", err)
-	}
-	return s.unparkReceipts(ctx, tx, &m)
-}
-
 // MessageGet returns a message with its status history.
 func (s *Store) MessageGet(ctx context.Context, id string) (Message, error) {
 	q := s.drv.Read()

@@ -16,7 +16,6 @@ const (
 	sqlMessageByIdempotency = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE channel = $1 AND idempotency_key = $2`
 	sqlMessageAttempted     = `UPDATE messages SET attempts = attempts + 1, error_class = $2, error_code = $3, error_title = $4,
 	error_detail = $5, updated_at = $6 WHERE id = $1`
-	sqlMessageCountQueued = `SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'queued'`
 )
 
 // OutboundCreate records a message to send to phone (E.164) on m.Channel: it finds or creates the contact and
@@ -107,27 +106,6 @@ func (s *Store) MessageAttempted(ctx context.Context, tx Tx, id string, code int
 		return fmt.Errorf("message attempted %s: %w", id, ErrNotFound)
 	}
 	return nil
-}
-
-// MessageGetTx reads a message inside tx.
-func (s *Store) MessageGetTx(ctx context.Context, tx Tx, id string) (Message, error) {
-	m, err := scanMessage(tx.QueryRow(ctx, sqlMessageGet, id))
-	if errors.Is(err, ErrNoRows) {
-		return Message{}, fmt.Errorf("message %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return Message{}, fmt.Errorf("message get %s: %w", id, err)
-	}
-	return m, nil
-}
-
-// QueuedCount returns how many outbound messages wait to be sent.
-func (s *Store) QueuedCount(ctx context.Context) (int, error) {
-	var n int
-	if err := s.drv.Read().QueryRow(ctx, sqlMessageCountQueued).Scan(&n); err != nil {
-		return 0, fmt.Errorf("queued count: %w", err)
-	}
-	return n, nil
 }
 
 const sqlMessageForSend = `SELECT id, channel, status, request, attempts FROM messages WHERE id = $1`

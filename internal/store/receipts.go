@@ -29,7 +29,7 @@ const (
 
 // ReceiptApply applies a provider receipt to the message it names, following the forward-only rule: the
 // receipt always enters the message's history (once per status), and becomes the current status only when it
-// is further along. A receipt for an unknown provider id is parked and applied by MessageSetProviderID.
+// is further along. A receipt for an unknown provider id is parked and applied by MessageAccepted.
 func (s *Store) ReceiptApply(ctx context.Context, tx Tx, channel, eventID string, r wa.Receipt) (ReceiptOutcome, error) {
 	if !r.Status.Valid() || r.Status == wa.StatusReceived || r.Status == wa.StatusQueued {
 		return ReceiptIgnored, nil

@@ -137,15 +137,6 @@ func (db *DB) Retryable(err error) bool {
 	return false
 }
 
-// ReadOnly reports whether err says the database file cannot be written.
-func ReadOnly(err error) bool {
-	var e *sqlite.Error
-	if errors.As(err, &e) {
-		return e.Code()&0xff == sqlite3.SQLITE_READONLY
-	}
-	return false
-}
-
 // Ping checks both pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {

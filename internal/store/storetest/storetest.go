@@ -91,7 +91,7 @@ func outbound(t *testing.T, st *store.Store, channel, phone, providerID string) 
 			return err
 		}
 		if providerID != "" {
-			_, err = st.MessageSetProviderID(ctx, tx, m.ID, providerID)
+			err = st.MessageAccepted(ctx, tx, channel, m.ID, providerID, time.Now())
 		}
 		return err
 	})
@@ -286,7 +286,7 @@ func testReceiptsEveryOrder(t *testing.T, st *store.Store) {
 				t.Fatalf("order %v: history %v lacks %s at %v", perm, got.History, s, at)
 			}
 		}
-		if _, ok := seen[wa.StatusQueued]; !ok || len(got.History) != 4 {
+		if _, ok := seen[wa.StatusAccepted]; !ok || len(got.History) != 5 {
 			t.Fatalf("order %v: history = %+v", perm, got.History)
 		}
 	}
@@ -321,7 +321,7 @@ func testReceiptDuplicate(t *testing.T, st *store.Store) {
 	if outs[0] != store.ReceiptUpdated || outs[1] != store.ReceiptDuplicate || outs[2] != store.ReceiptDuplicate {
 		t.Fatalf("outcomes = %v", outs)
 	}
-	if got := get(t, st, m.ID); len(got.History) != 2 {
+	if got := get(t, st, m.ID); len(got.History) != 3 {
 		t.Fatalf("history = %+v", got.History)
 	}
 	if out := receipt(t, st, "default", "wamid.D", wa.Status("bogus"), now); out != store.ReceiptIgnored {
@@ -341,15 +341,12 @@ func testReceiptParked(t *testing.T, st *store.Store) {
 		t.Fatalf("parked = %d, %v", n, err)
 	}
 	m := outbound(t, st, "default", "+34696247355", "")
-	var applied int
 	tx(t, st, func(tx store.Tx) error {
-		var err error
-		applied, err = st.MessageSetProviderID(ctx, tx, m.ID, "wamid.EARLY")
-		return err
+		return st.MessageAccepted(ctx, tx, "default", m.ID, "wamid.EARLY", time.Now())
 	})
 	got := get(t, st, m.ID)
-	if got.Status != wa.StatusRead || got.ProviderID != "wamid.EARLY" || len(got.History) != 3 || applied < 1 {
-		t.Fatalf("after unpark: status %s applied %d history %+v", got.Status, applied, got.History)
+	if got.Status != wa.StatusRead || got.ProviderID != "wamid.EARLY" || len(got.History) != 4 {
+		t.Fatalf("after unpark: status %s history %+v", got.Status, got.History)
 	}
 	if n, _ := st.ParkedCount(ctx); n != 0 {
 		t.Fatalf("parked after apply = %d", n)
@@ -482,9 +479,6 @@ func testOutboundIdempotency(t *testing.T, st *store.Store) {
 	got := get(t, st, a.ID)
 	if got.IdempotencyKey != "key-1" || got.Direction != store.DirectionOut || len(got.History) != 1 {
 		t.Fatalf("stored: %+v", got)
-	}
-	if n, err := st.QueuedCount(context.Background()); err != nil || n != 3 {
-		t.Fatalf("queued = %d, %v", n, err)
 	}
 }
 
