@@ -69,32 +69,47 @@ func New(o Options) *API {
 		now: time.Now, sender: o.Sender, channels: o.Channels}
 }
 
+// Scope is what a token must be allowed to do to call an endpoint.
+type Scope string
+
+// The scopes of API tokens.
+const (
+	ScopeRead  Scope = "read"  // read conversations, messages, contacts, templates, events
+	ScopeSend  Scope = "send"  // send and retry messages, upload media, mark read
+	ScopeAdmin Scope = "admin" // channels, tokens, subscriptions, replays
+)
+
+// route mounts one endpoint that needs scope.
+type route func(scope Scope, pattern string, fn handlerFunc)
+
 // Register mounts the endpoints on mux.
 func (a *API) Register(mux *http.ServeMux) {
-	h := func(pattern string, fn handlerFunc) { mux.Handle(pattern, a.auth(adapt(a.log, fn))) }
-	h("GET /v1/conversations", a.conversations)
-	h("GET /v1/conversations/{id}", a.conversation)
-	h("GET /v1/conversations/{id}/messages", a.messages)
-	h("GET /v1/messages/{id}", a.message)
-	h("GET /v1/events", a.events)
-	h("GET /v1/events/{id}", a.event)
-	h("POST /v1/events/{id}/replay", a.replayEvent)
+	h := func(scope Scope, pattern string, fn handlerFunc) {
+		mux.Handle(pattern, a.auth(scope, adapt(a.log, fn)))
+	}
+	h(ScopeRead, "GET /v1/conversations", a.conversations)
+	h(ScopeRead, "GET /v1/conversations/{id}", a.conversation)
+	h(ScopeRead, "GET /v1/conversations/{id}/messages", a.messages)
+	h(ScopeRead, "GET /v1/messages/{id}", a.message)
+	h(ScopeRead, "GET /v1/events", a.events)
+	h(ScopeRead, "GET /v1/events/{id}", a.event)
+	h(ScopeAdmin, "POST /v1/events/{id}/replay", a.replayEvent)
 	if a.sender != nil {
-		h("POST /v1/messages", a.sendMessage)
-		h("POST /v1/messages/{id}/retry", a.retryMessage)
-		h("POST /v1/media", a.uploadMedia)
+		h(ScopeSend, "POST /v1/messages", a.sendMessage)
+		h(ScopeSend, "POST /v1/messages/{id}/retry", a.retryMessage)
+		h(ScopeSend, "POST /v1/media", a.uploadMedia)
 	}
 	if a.channels != nil {
-		h("GET /v1/channels", a.listChannels)
-		h("GET /v1/channels/{id}/health", a.channelHealth)
-		h("GET /v1/channels/{id}/profile", a.channelProfile)
-		h("PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
-		h("POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
+		h(ScopeRead, "GET /v1/channels", a.listChannels)
+		h(ScopeRead, "GET /v1/channels/{id}/health", a.channelHealth)
+		h(ScopeRead, "GET /v1/channels/{id}/profile", a.channelProfile)
+		h(ScopeAdmin, "PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
+		h(ScopeSend, "POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
 }
 
 // auth checks the bearer token in constant time (comparing digests, so the token's length does not leak).
-func (a *API) auth(next http.Handler) http.Handler {
+func (a *API) auth(_ Scope, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !a.open {
 			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
