@@ -28,6 +28,7 @@ type API struct {
 	now      func() time.Time
 	sender   *sender.Service
 	channels Channels
+	routes   []Route
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -85,8 +86,10 @@ type route func(scope Scope, pattern string, fn handlerFunc)
 // Register mounts the endpoints on mux.
 func (a *API) Register(mux *http.ServeMux) {
 	h := func(scope Scope, pattern string, fn handlerFunc) {
+		a.routes = append(a.routes, Route{Pattern: pattern, Scope: scope})
 		mux.Handle(pattern, a.auth(scope, adapt(a.log, fn)))
 	}
+	a.registerDocs(mux)
 	h(ScopeRead, "GET /v1/conversations", a.conversations)
 	h(ScopeRead, "GET /v1/conversations/{id}", a.conversation)
 	h(ScopeRead, "GET /v1/conversations/{id}/messages", a.messages)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/internal/httpapi"
+	"github.com/wagate/wagate/internal/httpapi/contract"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/store/sqlite"
 )
@@ -38,7 +39,7 @@ func setup(t *testing.T, token string) *bundle {
 	replay := func(ctx context.Context, id string) (store.Event, error) { return st.EventGet(ctx, nil, id) }
 	mux := http.NewServeMux()
 	httpapi.New(httpapi.Options{Store: st, Token: token, Replay: replay, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(contract.Wrap(t, mux))
 	t.Cleanup(srv.Close)
 	return &bundle{st: st, url: srv.URL}
 }

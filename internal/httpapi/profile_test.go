@@ -14,6 +14,7 @@ import (
 
 	"github.com/wagate/wagate/internal/health"
 	"github.com/wagate/wagate/internal/httpapi"
+	"github.com/wagate/wagate/internal/httpapi/contract"
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/provider/providertest"
 	"github.com/wagate/wagate/internal/server/servertest"
@@ -222,7 +223,7 @@ func TestProfile_UpdatedButReadBackFailed(t *testing.T) {
 	b := setup(t, "")
 	mux := http.NewServeMux()
 	httpapi.New(httpapi.Options{Store: b.st, Channels: stubChannels{readFails{}}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(contract.Wrap(t, mux))
 	t.Cleanup(srv.Close)
 	var e profileErr
 	if code := call(t, srv.URL, "PATCH", "/v1/channels/shop/profile", `{"about":"Hi"}`, &e); code != 502 ||

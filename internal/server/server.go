@@ -38,6 +38,7 @@ type Server struct {
 	demos     []*demo.Provider
 	sender    *sender.Service
 	commits   *store.Batcher
+	api       *httpapi.API
 	handler   http.Handler
 }
 
@@ -95,8 +96,9 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
-	httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
-		Channels: channelDirectory{s}, Log: log.With("component", "api")}).Register(mux)
+	s.api = httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
+		Channels: channelDirectory{s}, Log: log.With("component", "api")})
+	s.api.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -146,6 +148,12 @@ func (d channelDirectory) Provider(name string) (provider.Provider, bool) {
 	p, ok := d.s.providers[name]
 	return p, ok
 }
+
+// APIRoutes returns the /v1 endpoints the server mounted.
+func (s *Server) APIRoutes() []httpapi.Route { return s.api.Routes() }
+
+// Use puts mw in front of every endpoint; call it before Run.
+func (s *Server) Use(mw func(http.Handler) http.Handler) { s.handler = mw(s.handler) }
 
 // Handler returns the HTTP handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/internal/config"
+	"github.com/wagate/wagate/internal/httpapi/contract"
 	"github.com/wagate/wagate/internal/server"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/store/postgres/pgtest"
@@ -69,6 +70,10 @@ func Start(t testing.TB, ln net.Listener, db string, env map[string]string) *Ins
 	srv, err := server.New(cfg, b, slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level})))
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
+	}
+	if _, bench := t.(*testing.B); !bench {
+		// Every answer of the API is checked against its OpenAPI document.
+		srv.Use(func(h http.Handler) http.Handler { return contract.Wrap(t, h) })
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx, ln) }()
