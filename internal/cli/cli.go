@@ -26,6 +26,7 @@ Usage:
                                  register the channel's webhook URL (and secret) at 360dialog
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
+  wagate backup --out FILE       write a checked, consistent copy of the SQLite database while wagate runs
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -66,6 +67,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.check(ctx, args[1:])
 	case "webhook":
 		return e.webhook(ctx, args[1:])
+	case "backup":
+		return e.backup(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.Stdout, "wagate", version())
 		return 0
