@@ -27,6 +27,8 @@ Usage:
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
   wagate backup --out FILE       write a checked, consistent copy of the SQLite database while wagate runs
+  wagate migrate-data --to postgres://...
+                                 copy everything from the SQLite database into an empty PostgreSQL one
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -69,6 +71,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.webhook(ctx, args[1:])
 	case "backup":
 		return e.backup(ctx, args[1:])
+	case "migrate-data":
+		return e.migrateData(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.Stdout, "wagate", version())
 		return 0

@@ -48,6 +48,7 @@ type Queue struct {
 	migrate    func(ctx context.Context) error
 	pending    func(ctx context.Context) (bool, error)
 	subscribe  func(kinds ...river.EventKind) (<-chan *river.Event, func())
+	list       func(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 	canProcess bool
 }
 
@@ -167,6 +168,7 @@ func build[TTx any](drv riverdriver.Driver[TTx], client *river.Client[TTx], canP
 		start:     client.Start,
 		stop:      client.Stop,
 		subscribe: client.Subscribe,
+		list:      client.JobList,
 	}
 }
 
