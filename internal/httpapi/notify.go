@@ -277,9 +277,11 @@ func (a *API) notify(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	m, created, err := a.sender.Send(r.Context(), req.Channel, req.Message, key)
-	if err == nil && m.Status == wa.StatusQueued {
+	if err == nil {
 		w.Header().Set("X-Wagate-Message-Id", m.ID)
-		m, err = a.sender.Wait(r.Context(), m.ID, compatWait)
+		if m.Status == wa.StatusQueued {
+			m, err = a.sender.Wait(r.Context(), m.ID, compatWait)
+		}
 	}
 	if err != nil {
 		writeNotifyError(w, a.notifyFromSend(r, err))
