@@ -167,7 +167,7 @@ func checkE164(to string) *notifyError {
 	n, err := phone.Normalize(to)
 	switch {
 	case err != nil:
-		return badNotify("phoneNumber %q is not a valid phone number: write it in E.164 form, + then the country code and number, like +972501234567", to)
+		return badNotify("phoneNumber %q is not a valid phone number: write it in E.164 form, + then the country code and number, like +972525551234", to)
 	case n != to:
 		return badNotify("phoneNumber %q is not in E.164 form: write %q (+ then the country code and number, digits only)", to, n)
 	}
