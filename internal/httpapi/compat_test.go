@@ -360,3 +360,44 @@ func TestCompat_IdempotencyKeyOnEverySendEndpoint(t *testing.T) {
 		t.Fatalf("%d messages stored for %d keys", len(msgs.Items), len(endpoints))
 	}
 }
+
+func TestRetry_IdempotencyKey(t *testing.T) {
+	t.Parallel()
+	inst := startDemo(t, nil)
+	failed := func() string {
+		r := post(t, inst.URL, "/v1/messages?wait=5s", bearer(compatToken),
+			`{"to":"`+demo.WindowClosed+`","type":"text","text":{"body":"late"}}`, false)
+		var out struct {
+			Message struct{ ID, Status string }
+		}
+		r.json(t, &out)
+		if r.status != 422 || out.Message.Status != "failed" {
+			t.Fatalf("expected a failed send: %d %s", r.status, r.body)
+		}
+		return out.Message.ID
+	}
+	a, b := failed(), failed()
+	hdr := bearer(compatToken)
+	hdr["Idempotency-Key"] = "retry-1"
+	var first, second struct {
+		ID      string `json:"id"`
+		RetryOf string `json:"retry_of"`
+	}
+	r1 := post(t, inst.URL, "/v1/messages/"+a+"/retry", hdr, "", false)
+	r1.json(t, &first)
+	r2 := post(t, inst.URL, "/v1/messages/"+a+"/retry", hdr, "", false)
+	r2.json(t, &second)
+	if r1.status != 202 || r2.status != 202 || first.ID == "" || first.ID != second.ID || first.RetryOf != a {
+		t.Fatalf("the same key retried twice: %d %s / %d %s", r1.status, r1.body, r2.status, r2.body)
+	}
+	if r := post(t, inst.URL, "/v1/messages/"+b+"/retry", hdr, "", false); r.status != 409 {
+		t.Fatalf("the same key for another message: %d %s", r.status, r.body)
+	}
+	// Without a key every retry is a new send.
+	var c, d struct{ ID string }
+	post(t, inst.URL, "/v1/messages/"+b+"/retry", bearer(compatToken), "", false).json(t, &c)
+	post(t, inst.URL, "/v1/messages/"+b+"/retry", bearer(compatToken), "", false).json(t, &d)
+	if c.ID == "" || c.ID == d.ID {
+		t.Fatalf("retries without a key: %q %q", c.ID, d.ID)
+	}
+}
