@@ -8,6 +8,8 @@ trap pg_stop EXIT
 
 command -v go >/dev/null || { echo "test: Go is required (https://go.dev/dl/)" >&2; exit 1; }
 pg_start
+. scripts/node.sh
+node_ensure
 
 echo "== gofmt" >&2
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

@@ -109,6 +109,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		h(ScopeAdmin, "PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
 		h(ScopeSend, "POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
+	a.registerCompat(mux)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.

@@ -177,7 +177,14 @@ func validationError(err error) *Error {
 }
 
 func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) error {
-	m, err := a.sender.Retry(r.Context(), r.PathValue("id"))
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && outbound.CheckIdempotencyKey(key) != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Message: "Idempotency-Key must be 1 to 255 visible ASCII characters", Fix: "use a UUID"}
+	}
+	m, _, err := a.sender.RetryWithKey(r.Context(), r.PathValue("id"), key)
+	if errors.Is(err, store.ErrIdempotencyConflict) {
+		return ErrIdempotencyConflict
+	}
 	if errors.Is(err, sender.ErrNotRetryable) {
 		e := *ErrNotRetryable
 		e.Message = err.Error()

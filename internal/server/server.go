@@ -105,7 +105,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", m.Handler())
 	mux.HandleFunc("GET /{$}", s.home)
-	s.handler = mux
+	s.handler = httpapi.CompatPaths(mux)
 	return s, nil
 }
 
