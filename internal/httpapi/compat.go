@@ -87,6 +87,9 @@ func (a *API) registerCompat(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+graphPrefix+"{version}/{phone_number_id}/messages/", a.graphMessages)
 	mux.HandleFunc("POST /messages", a.dialogMessages)
 	mux.HandleFunc("POST /v1/whatsapp/notify", a.notify)
+	for _, p := range []string{"POST " + graphPrefix + "{version}/{phone_number_id}/messages", "POST /messages", "POST /v1/whatsapp/notify"} {
+		a.routes = append(a.routes, Route{Pattern: p, Scope: ScopeSend})
+	}
 }
 
 // CloudError is the Cloud API's error object, as Meta answers it and 360dialog passes it through.
