@@ -1,4 +1,4 @@
-// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events and version.
+// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events, token and version.
 package cli
 
 import (
@@ -26,6 +26,8 @@ Usage:
                                  register the channel's webhook URL (and secret) at 360dialog
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
+  wagate token create --name NAME --scopes send,read,admin
+                                 create an API token (shown once); also token list, token revoke ID
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -64,6 +66,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.send(ctx, args[1:])
 	case "check":
 		return e.check(ctx, args[1:])
+	case "token":
+		return e.token(ctx, args[1:])
 	case "webhook":
 		return e.webhook(ctx, args[1:])
 	case "version", "--version", "-version":

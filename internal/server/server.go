@@ -96,7 +96,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
 	httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
-		Channels: channelDirectory{s}, Log: log.With("component", "api")}).Register(mux)
+		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg)}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
