@@ -42,12 +42,45 @@ func (g gcra) wait(l Limit, now time.Time) (time.Duration, time.Time) {
 	return 0, tat.Add(iv)
 }
 
-// Limiter admits requests per key (a token id) under every one of its limits (per minute and per hour):
-// a request is counted only when all of them admit it. Safe for concurrent use.
+// window is the sliding log of one limit for one key: the times of the requests admitted within the last Per,
+// oldest first (times[head:]). Exact: at most N requests in any span of Per, and the wait is known precisely.
+type window struct {
+	times []time.Time
+	head  int
+}
+
+// expire drops admissions older than per before now.
+func (w *window) expire(now time.Time, per time.Duration) {
+	for w.head < len(w.times) && !w.times[w.head].After(now.Add(-per)) {
+		w.head++
+	}
+	if w.head > 64 && w.head*2 > len(w.times) {
+		w.times = append(w.times[:0], w.times[w.head:]...)
+		w.head = 0
+	}
+}
+
+// wait returns how long until one more request fits l (0: now).
+func (w *window) wait(l Limit, now time.Time) time.Duration {
+	if l.N <= 0 || l.Per <= 0 {
+		return 0
+	}
+	w.expire(now, l.Per)
+	if n := len(w.times) - w.head; n < l.N {
+		return 0
+	}
+	// The request fits once the admission N places back leaves the window.
+	oldest := w.times[len(w.times)-l.N]
+	return oldest.Add(l.Per).Sub(now)
+}
+
+// Limiter admits requests per key (a token id) under every one of its limits (per minute and per hour), each
+// a sliding window: at most N requests in any span of Per. A request is counted only when all of them admit
+// it. Memory per key grows with the requests admitted in the longest window. Safe for concurrent use.
 type Limiter struct {
 	mu     sync.Mutex
 	limits []Limit
-	state  map[string][]gcra
+	state  map[string][]window
 	now    func() time.Time
 }
 
@@ -57,7 +90,7 @@ func NewLimiter(now func() time.Time, limits ...Limit) *Limiter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Limiter{limits: limits, state: map[string][]gcra{}, now: now}
+	return &Limiter{limits: limits, state: map[string][]window{}, now: now}
 }
 
 // Allow counts a request for key and returns 0, or, when a limit is reached, how long until the request
@@ -73,20 +106,21 @@ func (l *Limiter) Allow(key string, override ...Limit) time.Duration {
 	defer l.mu.Unlock()
 	st := l.state[key]
 	if len(st) != len(limits) {
-		st = make([]gcra, len(limits))
+		st = make([]window, len(limits))
+		l.state[key] = st
 	}
 	var longest time.Duration
-	next := make([]gcra, len(limits))
 	for i, lim := range limits {
-		w, tat := st[i].wait(lim, now)
-		longest = max(longest, w)
-		next[i] = gcra{tat}
+		longest = max(longest, st[i].wait(lim, now))
 	}
 	if longest > 0 {
-		l.state[key] = st
 		return longest
 	}
-	l.state[key] = next
+	for i, lim := range limits {
+		if lim.N > 0 && lim.Per > 0 {
+			st[i].times = append(st[i].times, now)
+		}
+	}
 	return 0
 }
 
