@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/internal/server/servertest"
-	"github.com/wagate/wagate/internal/store"
 )
 
 // req makes one API call with a bearer token (none when empty) and optional headers; it decodes the JSON answer
@@ -294,5 +293,4 @@ func TestAccess_LastUsedRecorded(t *testing.T) {
 	if err != nil || got.LastUsedAt.IsZero() {
 		t.Fatalf("last used: %+v %v", got, err)
 	}
-	_ = store.APIToken{}
 }
