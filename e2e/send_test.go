@@ -348,6 +348,7 @@ func providerEnv(db database, baseURL string, extra map[string]string) map[strin
 		"WHATSAPP_API_KEY":         apiKey,
 		"WAGATE_PROVIDER_BASE_URL": baseURL,
 		"WAGATE_RATE_PER_SECOND":   "0",
+		"WAGATE_API_OPEN":          "true",
 	}
 	for k, v := range db.env {
 		env[k] = v

@@ -1,4 +1,4 @@
-// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events and version.
+// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events, token and version.
 package cli
 
 import (
@@ -29,6 +29,8 @@ Usage:
   wagate backup --out FILE       write a checked, consistent copy of the SQLite database while wagate runs
   wagate migrate-data --to postgres://...
                                  copy everything from the SQLite database into an empty PostgreSQL one
+  wagate token create --name NAME --scopes send,read,admin
+                                 create an API token (shown once); also token list, token revoke ID
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -67,6 +69,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.send(ctx, args[1:])
 	case "check":
 		return e.check(ctx, args[1:])
+	case "token":
+		return e.token(ctx, args[1:])
 	case "webhook":
 		return e.webhook(ctx, args[1:])
 	case "backup":

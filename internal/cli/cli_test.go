@@ -77,3 +77,36 @@ func TestCLI_UsageAndVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, stdout)
 	}
 }
+
+func TestCLI_TokenCreateListRevoke(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"WAGATE_DATA_DIR": t.TempDir()}
+	if code, _, stderr := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, stderr)
+	}
+	code, stdout, stderr := run(t, env, "token", "create", "--name", "crm", "--scopes", "send,read")
+	secret := strings.TrimSpace(stdout)
+	if code != 0 || !strings.HasPrefix(secret, "wgt_") || len(secret) != 47 || strings.Contains(stderr, secret) || !strings.Contains(stderr, secret[:12]) {
+		t.Fatalf("create: %d %q %q", code, stdout, stderr)
+	}
+	if code, _, stderr := run(t, env, "token", "create", "--name", "x", "--scopes", "root"); code != 2 || !strings.Contains(stderr, "scopes") {
+		t.Fatalf("bad scopes: %d %s", code, stderr)
+	}
+	code, stdout, _ = run(t, env, "token", "list")
+	fields := strings.Fields(strings.Split(stdout, "\n")[1])
+	if code != 0 || strings.Contains(stdout, secret) || len(fields) < 4 || fields[1] != "crm" || fields[3] != "send,read" {
+		t.Fatalf("list: %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := run(t, env, "token", "revoke", fields[0]); code != 0 || !strings.Contains(stdout, "revoked") {
+		t.Fatalf("revoke: %d %s", code, stdout)
+	}
+	if code, _, _ := run(t, env, "token", "revoke", "nope"); code != 1 {
+		t.Fatalf("revoke unknown: %d", code)
+	}
+	if _, stdout, _ := run(t, env, "token", "list"); strings.Contains(stdout, "crm") {
+		t.Fatalf("revoked token listed: %s", stdout)
+	}
+	if _, stdout, _ := run(t, env, "token", "list", "--all"); !strings.Contains(stdout, "crm") {
+		t.Fatalf("--all hides the revoked token: %s", stdout)
+	}
+}

@@ -71,6 +71,7 @@ func (e Env) serve(ctx context.Context, args []string) int {
 			log.Info("demo mode: no provider credentials; sends are simulated and receipts come back through the webhook path", "channel", c.Name)
 		}
 	}
+	logAPIAccess(ctx, cfg, b, log)
 	if err := srv.Run(ctx, ln); err != nil {
 		log.Error("server stopped", "err", err)
 		return 1

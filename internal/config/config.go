@@ -10,6 +10,7 @@ package config
 import (
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -120,6 +121,23 @@ type Config struct {
 	// Env WAGATE_API_TOKEN or WAGATE_API_TOKEN_FILE; file "api_token" or "api_token_file"; default ""
 	// (API open, with a warning).
 	APIToken Secret
+
+	// APIOpen chooses whether the API admits requests without any token when APIToken is not set: unset (nil)
+	// means open only in demo mode (every channel a demo channel); true opens it even with live channels;
+	// false always requires a token (the configured one or one made with `wagate token create`).
+	// Env WAGATE_API_OPEN (true/false); default unset.
+	APIOpen *bool
+
+	// APIRatePerMinute and APIRatePerHour limit each API token's requests (0: no limit); a token may carry
+	// its own figures. Env WAGATE_API_RATE_PER_MINUTE, WAGATE_API_RATE_PER_HOUR; defaults 100 and 1000.
+	APIRatePerMinute int
+	APIRatePerHour   int
+
+	// TrustedProxies are the addresses (CIDR ranges or single addresses) of reverse proxies whose
+	// X-Forwarded-For header names the client, for the limit on failed API authentication per client address.
+	// Env WAGATE_TRUSTED_PROXIES (comma-separated, e.g. "10.0.0.0/8,127.0.0.1"); default none (the TCP peer
+	// is the client).
+	TrustedProxies []netip.Prefix
 
 	// MaxWebhookBody is the largest inbound webhook body accepted, in bytes (1 to 64 MiB).
 	// Env WAGATE_MAX_WEBHOOK_BODY (bytes, or with a KiB/MiB suffix: "512KiB", "3MiB"); file

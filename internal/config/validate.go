@@ -142,7 +142,7 @@ func (c *Config) Warnings() []string {
 	if c.origin != nil {
 		w = append(w, c.origin.warnings...)
 	}
-	if !c.APIToken.IsSet() {
+	if c.APIIsOpen() {
 		w = append(w, "API is open: WAGATE_API_TOKEN is not set: anyone who can reach wagate can read and send messages; set it to a long random token")
 	}
 	live, meta, d360 := false, false, false

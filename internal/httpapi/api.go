@@ -2,13 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -22,13 +19,13 @@ import (
 type API struct {
 	st       *store.Store
 	log      *slog.Logger
-	token    [32]byte
-	open     bool
 	replay   func(ctx context.Context, id string) (store.Event, error)
 	now      func() time.Time
 	sender   *sender.Service
 	channels Channels
 	routes   []Route
+	access   *access
+	receipts func(channel string) bool
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -61,13 +58,21 @@ type Options struct {
 	Sender   *sender.Service
 	Channels Channels
 	Log      *slog.Logger
+	// Access configures stored API tokens and request limits; its zero value leaves the API open when Token
+	// is empty.
+	Access AccessOptions
+	// ReadReceipts reports whether marking a conversation read sends a read mark to WhatsApp on the channel;
+	// nil means always.
+	ReadReceipts func(channel string) bool
 }
 
 // New returns the API. With an empty token the API is open; otherwise every request needs
 // Authorization: Bearer <token>.
 func New(o Options) *API {
-	return &API{st: o.Store, log: o.Log, token: sha256.Sum256([]byte(o.Token)), open: o.Token == "", replay: o.Replay,
-		now: time.Now, sender: o.Sender, channels: o.Channels}
+	a := &API{st: o.Store, log: o.Log, replay: o.Replay,
+		now: time.Now, sender: o.Sender, channels: o.Channels, receipts: o.ReadReceipts}
+	a.access = newAccess(o.Store, o.Log, o.Token, o.Access, a.now)
+	return a
 }
 
 // Scope is what a token must be allowed to do to call an endpoint.
@@ -110,12 +115,14 @@ func (a *API) Register(mux *http.ServeMux) {
 		h(ScopeSend, "POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
 	a.registerCompat(mux)
+	a.registerAccess(h)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.
 func (a *API) auth(scope Scope, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := a.authorize(r, scope); err != nil {
+			SetRetryAfter(w, err)
 			writeJSON(w, err.Status, map[string]*Error{"error": err})
 			return
 		}
@@ -123,19 +130,13 @@ func (a *API) auth(scope Scope, next http.Handler) http.Handler {
 	})
 }
 
-// authorize checks the request's bearer token for scope; nil admits it. It compares digests in constant time,
-// so the token's length does not leak. Endpoints with their own error envelopes (the compatibility endpoints)
-// call it and translate the *Error.
-func (a *API) authorize(r *http.Request, _ Scope) *Error {
-	if a.open {
-		return nil
-	}
-	given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
-	if !ok || subtle.ConstantTimeCompare(sum[:], a.token[:]) != 1 {
-		return ErrUnauthorized
-	}
-	return nil
+// authorize checks the request's bearer token for scope; nil admits it. The configured token has every scope;
+// stored tokens are looked up by hash and limited per token; failed attempts are limited per client address.
+// Missing or wrong token: ErrUnauthorized (401); missing scope: ErrForbidden (403); over a limit: a copy of
+// ErrRateLimited or ErrAuthThrottled (429) whose RetryAfter goes in the Retry-After header (SetRetryAfter).
+// Endpoints with their own error envelopes (the compatibility endpoints) call it and translate the *Error.
+func (a *API) authorize(r *http.Request, scope Scope) *Error {
+	return a.access.check(r, scope)
 }
 
 func limit(r *http.Request) (int, error) {
@@ -151,12 +152,11 @@ func limit(r *http.Request) (int, error) {
 }
 
 func (a *API) conversations(w http.ResponseWriter, r *http.Request) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
+	f, ferr := conversationQuery(r.URL.Query())
+	if ferr != nil {
+		return ferr
 	}
-	q := r.URL.Query()
-	page, err := a.st.ConversationList(r.Context(), store.ConversationFilter{Channel: q.Get("channel"), Cursor: q.Get("cursor"), Limit: n})
+	page, err := a.st.ConversationSearch(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -214,18 +214,11 @@ func (a *API) message(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) events(w http.ResponseWriter, r *http.Request) error {
-	n, err := limit(r)
-	if err != nil {
-		return err
+	f, ferr := eventQuery(r.URL.Query())
+	if ferr != nil {
+		return ferr
 	}
-	q := r.URL.Query()
-	state := q.Get("state")
-	switch state {
-	case "", store.EventPending, store.EventProcessed, store.EventFailed:
-	default:
-		return ErrBadState
-	}
-	page, err := a.st.EventList(r.Context(), store.EventFilter{State: state, Cursor: q.Get("cursor"), Limit: n})
+	page, err := a.st.EventSearch(r.Context(), f)
 	if err != nil {
 		return err
 	}

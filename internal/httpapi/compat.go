@@ -137,6 +137,7 @@ func errUnknownObject(id string) *CloudError {
 // graphMessages serves POST /{version}/{phone_number_id}/messages (Meta's Cloud API; Bearer token).
 func (a *API) graphMessages(w http.ResponseWriter, r *http.Request) {
 	if e := a.authorize(r, ScopeSend); e != nil {
+		SetRetryAfter(w, e)
 		writeCloudError(w, cloudFromAPI(e))
 		return
 	}
@@ -162,10 +163,12 @@ func (a *API) dialogMessages(w http.ResponseWriter, r *http.Request) {
 		r2.Header.Set("Authorization", "Bearer "+strings.TrimSpace(key))
 		r2.Header.Del("D360-API-KEY")
 		if e := a.authorize(r2, ScopeSend); e != nil {
-			writeCloudError(w, cloudFromAPI(e))
+			SetRetryAfter(w, e)
+		writeCloudError(w, cloudFromAPI(e))
 			return
 		}
 	} else if e := a.authorize(r, ScopeSend); e != nil {
+		SetRetryAfter(w, e)
 		writeCloudError(w, cloudFromAPI(e))
 		return
 	}

@@ -20,6 +20,7 @@ type Error struct {
 	ProviderCode int          `json:"provider_code,omitempty"`
 	Detail       string       `json:"detail,omitempty"`
 	Details      []FieldError `json:"details,omitempty"`
+	RetryAfter   int          `json:"retry_after,omitempty"` // seconds; also sent as the Retry-After header
 }
 
 // FieldError names a field of the request and what is wrong with it.
@@ -33,7 +34,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 // The error catalogue. Codes never change meaning; messages may improve.
 var (
 	ErrUnauthorized = &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "missing or wrong API token",
-		Fix: "send the header Authorization: Bearer <WAGATE_API_TOKEN>"}
+		Fix: "send the header Authorization: Bearer <token>: WAGATE_API_TOKEN, or a token made with wagate token create"}
 	ErrNotFound = &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource",
 		Fix: "check the id; ids come from list endpoints and send answers"}
 	ErrBadCursor = &Error{Status: http.StatusBadRequest, Code: "invalid_cursor", Message: "the cursor is not one this API issued",
@@ -68,6 +69,7 @@ func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
 			log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = ErrInternal
 		}
+		SetRetryAfter(w, e)
 		writeJSON(w, e.Status, map[string]*Error{"error": e})
 	}
 }

@@ -247,6 +247,7 @@ func (a *API) notify(w http.ResponseWriter, r *http.Request) {
 		case http.StatusTooManyRequests:
 			msg = "Too many requests"
 		}
+		SetRetryAfter(w, e)
 		writeJSON(w, e.Status, notifyAnswer{Message: msg, Error: e.Message})
 		return
 	}

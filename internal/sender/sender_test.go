@@ -29,7 +29,7 @@ func setupB(b *testing.B, db string) *stack {
 	b.Helper()
 	ln := servertest.Listen(b)
 	fake := providertest.New(b, providertest.Options{Kind: providertest.Kind360Dialog, APIKey: "k", Receipts: []string{}, History: 100})
-	env := map[string]string{"WAGATE_RATE_PER_SECOND": "0", "WAGATE_PROVIDER": "360dialog", "WHATSAPP_API_KEY": "k",
+	env := map[string]string{"WAGATE_RATE_PER_SECOND": "0", "WAGATE_PROVIDER": "360dialog", "WHATSAPP_API_KEY": "k", "WAGATE_API_OPEN": "true",
 		"WAGATE_PROVIDER_BASE_URL": fake.URL()}
 	return &stack{inst: servertest.Start(b, ln, db, env), fake: fake}
 }
@@ -52,7 +52,7 @@ func setup(t *testing.T, db string, kind providertest.Kind, extra map[string]str
 	ln := servertest.Listen(t)
 	opts := providertest.Options{Kind: kind, APIKey: "d360-key", AccessToken: "meta-token",
 		WebhookURL: "http://" + ln.Addr().String() + "/webhooks/whatsapp/default", ReceiptDelay: 5 * time.Millisecond}
-	env := map[string]string{"WAGATE_RATE_PER_SECOND": "0", "WAGATE_SEND_MAX_BACKOFF": "2s"}
+	env := map[string]string{"WAGATE_RATE_PER_SECOND": "0", "WAGATE_SEND_MAX_BACKOFF": "2s", "WAGATE_API_OPEN": "true"}
 	switch kind {
 	case providertest.KindMeta:
 		opts.AppSecret = "app-secret"

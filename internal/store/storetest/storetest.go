@@ -34,6 +34,9 @@ func Run(t *testing.T, open Opener) {
 		"NoticeList":               testNotices,
 		"BadCursor":                testBadCursor,
 	}
+	for name, fn := range accessTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
