@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wagate/wagate/internal/health"
+	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
@@ -28,6 +29,7 @@ type API struct {
 	now      func() time.Time
 	sender   *sender.Service
 	channels Channels
+	media    *media.Service // nil: uploads go straight to the provider
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -106,6 +108,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		h(ScopeAdmin, "PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
 		h(ScopeSend, "POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
+	a.registerMedia(h)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.
@@ -196,7 +199,11 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page)
+	view, err := a.viewMessages(r.Context(), page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -205,7 +212,11 @@ func (a *API) message(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	v, err := a.viewMessage(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
