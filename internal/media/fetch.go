@@ -127,7 +127,8 @@ func (w *FetchWorker) Work(ctx context.Context, job *river.Job[FetchArgs]) error
 		err = &provider.Error{Provider: p.Kind(), Op: provider.OpDownloadMedia, Class: provider.ClassRetry,
 			Message: "The provider sent an empty media file."}
 	}
-	if err == nil {
+	if err == nil && p.Kind() == provider.Kind360DialogOnPremise {
+		// The Cloud clients check the lookup's digest; On-Premise has no lookup, only the webhook's digest.
 		if _, cerr := provider.CheckSHA256(f.Data, mm.ProviderSHA256); cerr != nil {
 			err = provider.MediaChecksumError(p.Kind(), fmt.Errorf("webhook digest: %w", cerr))
 		}
