@@ -137,7 +137,9 @@ func TestMedia_InboundFetchedServedAndOutboundSentByFile(t *testing.T) {
 	if n := len(fake.Uploaded()); n != 1 {
 		t.Fatalf("provider got %d uploads after the send, want the cached id reused", n)
 	}
-	var bad struct{ Error struct{ Code, Message string } }
+	var bad struct {
+		Error struct{ Code, Message string }
+	}
 	if code := call(t, inst.URL, "POST", "/v1/messages", `{"to":"+34600111222","type":"image","image":{"file":"nope"}}`, &bad); code != 422 ||
 		!strings.Contains(bad.Error.Message, "image.file") {
 		t.Fatalf("send of unknown file: %d %+v", code, bad)

@@ -90,7 +90,9 @@ func (w *FetchWorker) NextRetry(job *river.Job[FetchArgs]) time.Time {
 }
 
 // Timeout bounds a job.
-func (w *FetchWorker) Timeout(*river.Job[FetchArgs]) time.Duration { return fetchTimeout + 30*time.Second }
+func (w *FetchWorker) Timeout(*river.Job[FetchArgs]) time.Duration {
+	return fetchTimeout + 30*time.Second
+}
 
 // Work fetches the message's media.
 func (w *FetchWorker) Work(ctx context.Context, job *river.Job[FetchArgs]) error {

@@ -253,4 +253,6 @@ func CleanType(mt string) string {
 }
 
 // Usage reports how much media is stored.
-func (s *Service) Usage(ctx context.Context) (store.MediaUsage, error) { return s.st.MediaUsageGet(ctx) }
+func (s *Service) Usage(ctx context.Context) (store.MediaUsage, error) {
+	return s.st.MediaUsageGet(ctx)
+}
