@@ -157,6 +157,11 @@ type Config struct {
 	// (attempts back off from 1 s, doubling). Env WAGATE_SEND_MAX_BACKOFF (a duration, 1s to 1h); default 5m.
 	SendMaxBackoff time.Duration
 
+	// MediaRetention is how long media files are kept; older ones are deleted with their bytes (the message
+	// keeps a note). 0 keeps them forever.
+	// Env WAGATE_MEDIA_RETENTION (days "90d", a duration "720h", or "off"); default 0 (forever).
+	MediaRetention time.Duration
+
 	// Workers is how many jobs (sends, retries, deferred webhooks) one instance works at once. Sends spend
 	// most of their time waiting for the provider, so this is well above the core count.
 	// Env WAGATE_QUEUE_WORKERS; default 100.

@@ -416,6 +416,15 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 		}
 	}
 
+	// MediaRetention: how long media are kept.
+	if v, from := l.env("WAGATE_MEDIA_RETENTION"); v != "" {
+		if d, err := ParseRetention(v); err == nil {
+			cfg.MediaRetention = d
+		} else {
+			l.fail("%s: %v", from, err)
+		}
+	}
+
 	// Workers: concurrent jobs per instance.
 	if v, from := l.env("WAGATE_QUEUE_WORKERS"); v != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 1 && n <= 10000 {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wagate/wagate/internal/health"
+	"github.com/wagate/wagate/internal/media"
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
@@ -26,6 +27,7 @@ type API struct {
 	routes   []Route
 	access   *access
 	receipts func(channel string) bool
+	media    *media.Service // nil: uploads go straight to the provider
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -116,6 +118,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	}
 	a.registerCompat(mux)
 	a.registerAccess(h)
+	a.registerMedia(h)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.
@@ -200,7 +203,11 @@ func (a *API) messages(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, page)
+	view, err := a.viewMessages(r.Context(), page)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -209,7 +216,11 @@ func (a *API) message(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
+	v, err := a.viewMessage(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 

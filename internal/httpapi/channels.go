@@ -38,6 +38,9 @@ const maxUpload = 100 << 20
 // uploadMedia takes a multipart file ("file", optional "channel") and uploads it to the channel's provider,
 // answering the provider's media id to send it by.
 func (a *API) uploadMedia(w http.ResponseWriter, r *http.Request) error {
+	if a.media != nil {
+		return a.uploadStored(w, r)
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload+1<<20)
 	mr, err := r.MultipartReader()
 	if err != nil {

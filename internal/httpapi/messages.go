@@ -114,6 +114,8 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 		return ErrUnknownChannel
 	case errors.Is(err, store.ErrIdempotencyConflict):
 		return ErrIdempotencyConflict
+	case errors.Is(err, sender.ErrFile):
+		return fileError(req.Message.Type, err)
 	case errors.Is(err, sender.ErrStoredFile):
 		e := *ErrValidation
 		field := req.Message.Type + ".file"

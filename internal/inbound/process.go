@@ -21,6 +21,7 @@ type Processor struct {
 	byName   map[string]*Channel
 	byPhone  map[string]*Channel
 	known    *senderCache
+	media    MediaEnqueuer // nil: media stay pending
 }
 
 // Outcome is what processing one event did, for metrics and logs.
@@ -252,7 +253,11 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 		msg.MediaID, msg.MediaMime, msg.MediaSHA256, msg.MediaFilename = m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename
 		msg.MediaStatus = store.MediaPending
 	}
-	return p.st.MessageInsert(ctx, tx, &msg)
+	stored, err := p.st.MessageInsert(ctx, tx, &msg)
+	if err == nil && stored && msg.MediaStatus == store.MediaPending && p.media != nil {
+		err = p.media(ctx, tx, msg.ID)
+	}
+	return stored, err
 }
 
 func firstNonEmpty(s ...string) string {

@@ -21,9 +21,8 @@ import (
 // ErrUnknownChannel is returned for a send on a channel that is not configured.
 var ErrUnknownChannel = errors.New("unknown channel")
 
-// ErrStoredFile is returned for media that name a file kept by wagate ("file"): wagate keeps no media files
-// yet, so such a message could only fail at the provider. Upload the file to the provider (UploadMedia) and
-// send it by id instead.
+// ErrStoredFile is returned for media that name a file kept by wagate ("file") when the service was given no
+// Files (SetFiles): such a message could only fail at the provider.
 var ErrStoredFile = errors.New("media by wagate file id are not supported yet")
 
 // ErrNotRetryable is returned when asked to retry a message that is not a failed outbound message.
@@ -36,6 +35,7 @@ type Service struct {
 	commits   *store.Batcher
 	channels  []string // configured channel names, the default first
 	providers map[string]provider.Provider
+	files     Files // nil: stored files are refused (ErrStoredFile)
 }
 
 // NewService returns the send service for the configured channels (the default first) and their providers.
@@ -81,7 +81,9 @@ func (s *Service) Send(ctx context.Context, channel string, msg wa.Outbound, ide
 		return store.Message{}, false, err
 	}
 	if namesStoredFile(msg) {
-		return store.Message{}, false, ErrStoredFile
+		if err := s.checkFile(ctx, msg); err != nil {
+			return store.Message{}, false, err
+		}
 	}
 	req, err := json.Marshal(msg)
 	if err != nil {

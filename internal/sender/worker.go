@@ -48,6 +48,7 @@ type Worker struct {
 	sleep     func(context.Context, time.Duration) error
 	backoff   time.Duration
 	commits   *store.Batcher
+	files     Files // nil: stored files are not resolved
 }
 
 // NewWorker returns the send worker for the given channel providers; maxBackoff caps the pause between
@@ -129,9 +130,13 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			return river.JobSnooze(0)
 		}
 	}
-	cctx, cancel := context.WithTimeout(ctx, SendTimeout)
-	res, err := p.Send(cctx, out)
-	cancel()
+	out, err = w.withFile(ctx, m.Channel, p, out)
+	var res provider.SendResult
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, SendTimeout)
+		res, err = p.Send(cctx, out)
+		cancel()
+	}
 	if err == nil {
 		w.gov.Success(m.Channel, out.To)
 		// No job completion in this transaction: a job run again after a crash finds the message no longer

@@ -78,13 +78,21 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
 	}
 	s.commits = store.NewBatcher(b.Store, writers, 256)
-	river.AddWorker(workers, sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
+	sendWorker := sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender"))
+	river.AddWorker(workers, sendWorker)
 	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
-	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue")})
+	mediaSvc, periodic, err := newMedia(cfg, b.Store, workers, s.providers, m, log)
+	if err != nil {
+		return nil, err
+	}
+	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"), PeriodicJobs: periodic})
 	if err != nil {
 		return nil, err
 	}
 	s.queue = q
+	mediaSvc.SetQueue(q)
+	proc.SetMedia(mediaSvc.EnqueueFetchTx)
+	sendWorker.SetFiles(mediaSvc)
 	// Two committing writers ingest fastest on PostgreSQL (measured with 1, 2, 4 and 8): fewer, larger batches
 	// commit less often, yet a second writer overlaps one batch's round trips with another's.
 	ingestWriters := 1
@@ -93,11 +101,13 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	}
 	s.ingester = inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: ingestWriters})
 	s.sender = sender.NewService(b.Store, q, s.commits, names, s.providers)
+	s.sender.SetFiles(mediaSvc)
 
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
 	s.api = httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
 		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg)})
+	s.api.SetMedia(mediaSvc)
 	s.api.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

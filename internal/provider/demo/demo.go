@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	mrand "math/rand/v2"
 	"slices"
 	"sync"
@@ -173,11 +172,12 @@ func (p *Provider) UploadMedia(ctx context.Context, f provider.MediaFile) (strin
 	return "demo-" + hex.EncodeToString(sum[:8]), nil
 }
 
-// DownloadMedia returns a small placeholder file: demo webhooks name media that exist nowhere.
+// DownloadMedia returns a small generated PNG image: demo webhooks name media that exist nowhere, and an image
+// shows the whole media path working without credentials.
 func (p *Provider) DownloadMedia(ctx context.Context, mediaID string) (provider.MediaFile, error) {
-	data := []byte(fmt.Sprintf("demo media %s\n", mediaID))
+	data := demoImage(mediaID)
 	sum := sha256.Sum256(data)
-	return provider.MediaFile{Data: data, MimeType: "text/plain", SHA256: hex.EncodeToString(sum[:])}, nil
+	return provider.MediaFile{Data: data, MimeType: "image/png", Filename: "demo-" + mediaID + ".png", SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
 // Health reports a healthy demo number.

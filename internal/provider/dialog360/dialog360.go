@@ -306,7 +306,7 @@ func (c *Client) DownloadMedia(ctx context.Context, mediaID string) (provider.Me
 	}
 	data, err := c.fetch(ctx, target)
 	if err != nil {
-		return provider.MediaFile{}, err
+		return provider.MediaFile{}, provider.MediaURLError(c.kind, err)
 	}
 	sum, err := provider.CheckSHA256(data.Body, info.SHA256)
 	if err != nil {

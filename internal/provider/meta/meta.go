@@ -223,7 +223,7 @@ func (c *Client) DownloadMedia(ctx context.Context, mediaID string) (provider.Me
 	req.Header.Set("Accept", "*/*")
 	data, err := c.call.Send(op, req, provider.MaxMediaBytes)
 	if err != nil {
-		return provider.MediaFile{}, err
+		return provider.MediaFile{}, provider.MediaURLError(provider.KindMeta, err)
 	}
 	sum, err := provider.CheckSHA256(data.Body, info.SHA256)
 	if err != nil {

@@ -139,6 +139,9 @@ func (s *Server) storeUpload(f MediaFile) {
 // mediaHandler answers GET (info, or the bytes On-Premise) and DELETE of a media id.
 func (s *Server) mediaHandler(id string, del bool) handler {
 	return func(w http.ResponseWriter, r *http.Request, _ []byte) {
+		if !del && s.penalised(w) {
+			return
+		}
 		s.mu.Lock()
 		f := s.media[id]
 		if del && f != nil {
@@ -148,6 +151,9 @@ func (s *Server) mediaHandler(id string, del bool) handler {
 		cloud := s.opts.Kind.cloud()
 		switch {
 		case f == nil && cloud:
+			if !del {
+				s.lookupFailed()
+			}
 			s.writeError(w, graphUnsupported(r.Method, id))
 		case f == nil:
 			s.writeError(w, &apiError{status: http.StatusNotFound, code: 1006, details: "Media not found"})
@@ -177,7 +183,11 @@ func (s *Server) mediaURL(f *MediaFile) string {
 	if s.opts.Kind == Kind360Dialog {
 		base = lookasideHost
 	}
-	ext := strconv.FormatInt(s.opts.Now().Add(mediaURLLifetime).Unix(), 10)
+	expires := s.opts.Now().Add(mediaURLLifetime)
+	if s.takeExpired() {
+		expires = s.opts.Now().Add(-time.Second)
+	}
+	ext := strconv.FormatInt(expires.Unix(), 10)
 	q := url.Values{"mid": {f.ID}, "ext": {ext}, "hash": {s.mediaHash(f.ID, ext)}}
 	return base + attachmentsPath + "?" + q.Encode()
 }

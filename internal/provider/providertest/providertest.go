@@ -202,6 +202,7 @@ type Server struct {
 	throughput int
 	sendTimes  []time.Time
 	media      map[string]*MediaFile
+	mf         mediaFaults
 	uploaded   []MediaFile
 	health     HealthState
 	profile    Profile

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		"Pagination":               testPagination,
 		"NoticeList":               testNotices,
 		"BadCursor":                testBadCursor,
+		"Media":                    testMedia,
 	}
 	for name, fn := range accessTests {
 		tests[name] = fn
