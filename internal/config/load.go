@@ -444,6 +444,7 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 		}
 	}
 
+	l.subscriber(cfg)
 	l.channels(cfg, o, path, fc.Channels)
 
 	o.warnings = l.warnings

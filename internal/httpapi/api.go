@@ -16,6 +16,7 @@ import (
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/subscriber"
 )
 
 // API serves /v1.
@@ -28,6 +29,7 @@ type API struct {
 	now      func() time.Time
 	sender   *sender.Service
 	channels Channels
+	subs     *subscriber.Service
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -60,13 +62,15 @@ type Options struct {
 	Sender   *sender.Service
 	Channels Channels
 	Log      *slog.Logger
+	// Subscriptions manages event subscriptions; nil leaves their endpoints out.
+	Subscriptions *subscriber.Service
 }
 
 // New returns the API. With an empty token the API is open; otherwise every request needs
 // Authorization: Bearer <token>.
 func New(o Options) *API {
 	return &API{st: o.Store, log: o.Log, token: sha256.Sum256([]byte(o.Token)), open: o.Token == "", replay: o.Replay,
-		now: time.Now, sender: o.Sender, channels: o.Channels}
+		now: time.Now, sender: o.Sender, channels: o.Channels, subs: o.Subscriptions}
 }
 
 // Scope is what a token must be allowed to do to call an endpoint.
@@ -106,6 +110,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		h(ScopeAdmin, "PATCH /v1/channels/{id}/profile", a.updateChannelProfile)
 		h(ScopeSend, "POST /v1/channels/{id}/contacts/check", a.checkChannelContacts)
 	}
+	a.registerSubscriptions(h)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.

@@ -39,6 +39,7 @@ type Server struct {
 	sender    *sender.Service
 	commits   *store.Batcher
 	handler   http.Handler
+	events    *events
 }
 
 // Channels converts the configured channels to what the receiver needs.
@@ -79,11 +80,16 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	s.commits = store.NewBatcher(b.Store, writers, 256)
 	river.AddWorker(workers, sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
 	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
-	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue")})
+	s.events = newEvents(cfg, b.Store, s.commits, workers, log.With("component", "subscriber"))
+	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"),
+		PeriodicJobs: s.events.periodic()})
 	if err != nil {
 		return nil, err
 	}
 	s.queue = q
+	if err := s.events.attach(context.Background(), q); err != nil {
+		return nil, err
+	}
 	// Two committing writers ingest fastest on PostgreSQL (measured with 1, 2, 4 and 8): fewer, larger batches
 	// commit less often, yet a second writer overlaps one batch's round trips with another's.
 	ingestWriters := 1
@@ -96,7 +102,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
 	httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
-		Channels: channelDirectory{s}, Log: log.With("component", "api")}).Register(mux)
+		Channels: channelDirectory{s}, Log: log.With("component", "api"), Subscriptions: s.events.svc}).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -194,6 +200,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.ingester.Start()
+	go s.events.hub.Watch(ctx, subscriberRefresh)
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
