@@ -26,6 +26,8 @@ Usage:
                                  register the channel's webhook URL (and secret) at 360dialog
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
+  wagate subscriptions add|list|test|enable|disable|remove|deliveries|replay
+                                 deliver events to applications' webhooks
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -60,6 +62,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return runSimulate(ctx, args[1:], e.Stdout, e.Stderr, e.Getenv)
 	case "events":
 		return e.events(ctx, args[1:])
+	case "subscriptions":
+		return e.subscriptions(ctx, args[1:])
 	case "send":
 		return e.send(ctx, args[1:])
 	case "check":

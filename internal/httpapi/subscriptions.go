@@ -185,7 +185,9 @@ func (a *API) subscriptionDeliveries(w http.ResponseWriter, r *http.Request) err
 	return a.deliveries(w, r, id)
 }
 
-func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error { return a.deliveries(w, r, "") }
+func (a *API) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	return a.deliveries(w, r, "")
+}
 
 func (a *API) getDelivery(w http.ResponseWriter, r *http.Request) error {
 	page, err := a.subs.Delivery(r.Context(), r.PathValue("id"))

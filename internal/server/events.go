@@ -48,7 +48,9 @@ func newEvents(cfg *config.Config, st *store.Store, commits *store.Batcher, work
 }
 
 // periodic returns the periodic jobs of event delivery.
-func (e *events) periodic() []*river.PeriodicJob { return []*river.PeriodicJob{subscriber.PeriodicJob()} }
+func (e *events) periodic() []*river.PeriodicJob {
+	return []*river.PeriodicJob{subscriber.PeriodicJob()}
+}
 
 // attach connects the queue, loads the subscriptions and starts recording events.
 func (e *events) attach(ctx context.Context, q *queue.Queue) error {

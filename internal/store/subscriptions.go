@@ -84,7 +84,7 @@ const (
 	d.last_error, d.response_excerpt, d.started_at, d.next_attempt_at, d.delivered_at, d.created_at, d.updated_at`
 	sqlDeliveryInsert = `INSERT INTO deliveries (id, subscription_id, event_id, state, started_at, created_at, updated_at)
 	VALUES ($1, $2, $3, $4, $5, $5, $5)`
-	sqlDeliveryGet = `SELECT ` + sqlDeliveryColumns + ` FROM deliveries d JOIN app_events e ON e.id = d.event_id WHERE d.id = $1`
+	sqlDeliveryGet  = `SELECT ` + sqlDeliveryColumns + ` FROM deliveries d JOIN app_events e ON e.id = d.event_id WHERE d.id = $1`
 	sqlDeliveryList = `SELECT ` + sqlDeliveryColumns + ` FROM deliveries d JOIN app_events e ON e.id = d.event_id
 	WHERE (CAST($1 AS TEXT) = '' OR d.subscription_id = $1) AND (CAST($2 AS TEXT) = '' OR d.state = $2)
 	AND (CAST($3 AS TEXT) = '' OR d.id < $3) ORDER BY d.id DESC LIMIT $4`

@@ -134,7 +134,9 @@ func (s *Service) Get(ctx context.Context, id string) (store.Subscription, error
 }
 
 // List returns every subscription.
-func (s *Service) List(ctx context.Context) ([]store.Subscription, error) { return s.st.SubscriptionList(ctx) }
+func (s *Service) List(ctx context.Context) ([]store.Subscription, error) {
+	return s.st.SubscriptionList(ctx)
+}
 
 // Deliveries lists deliveries.
 func (s *Service) Deliveries(ctx context.Context, f store.DeliveryFilter) (store.Page[store.Delivery], error) {
@@ -248,7 +250,9 @@ func (s *Service) refresh(ctx context.Context) {
 // validate checks sub, normalising its lists.
 func (s *Service) validate(sub *store.Subscription) error {
 	var errs []FieldError
-	bad := func(field, format string, a ...any) { errs = append(errs, FieldError{field, fmt.Sprintf(format, a...)}) }
+	bad := func(field, format string, a ...any) {
+		errs = append(errs, FieldError{field, fmt.Sprintf(format, a...)})
+	}
 	if sub.URL == "" {
 		bad("url", "is required")
 	} else if err := s.cfg.Guard.CheckURL(sub.URL); err != nil {

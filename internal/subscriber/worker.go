@@ -144,7 +144,9 @@ func backoff(cfg Config, attempt int) time.Duration {
 }
 
 // Timeout bounds a job: the attempt and recording its outcome.
-func (w *Worker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.cfg.Timeout + 30*time.Second }
+func (w *Worker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.cfg.Timeout + 30*time.Second
+}
 
 // errRetry makes River schedule the next attempt.
 type errRetry struct{ why string }
