@@ -290,16 +290,16 @@ func TestEvents_WhatsAbleFormat(t *testing.T) {
 		Event string
 		Data  struct {
 			LastMessages          []struct{ Type, Content, Timestamp string } `json:"last_messages"`
-			ConversationParagraph string                                     `json:"conversation_paragraph"`
-			PhoneNumber           string                                     `json:"phone_number"`
-			RecipientName         string                                     `json:"recipient_name"`
-			UserID                string                                     `json:"user_id"`
-			LastMessageOfUser     string                                     `json:"last_message_of_user"`
-			LastMessageOfBot      string                                     `json:"last_message_of_bot"`
-			MessageType           string                                     `json:"message_type"`
-			UserTimestamp         string                                     `json:"user_timestamp"`
-			BotTimestamp          *string                                    `json:"bot_timestamp"`
-			AttachmentURL         *string                                    `json:"attachment_url"`
+			ConversationParagraph string                                      `json:"conversation_paragraph"`
+			PhoneNumber           string                                      `json:"phone_number"`
+			RecipientName         string                                      `json:"recipient_name"`
+			UserID                string                                      `json:"user_id"`
+			LastMessageOfUser     string                                      `json:"last_message_of_user"`
+			LastMessageOfBot      string                                      `json:"last_message_of_bot"`
+			MessageType           string                                      `json:"message_type"`
+			UserTimestamp         string                                      `json:"user_timestamp"`
+			BotTimestamp          *string                                     `json:"bot_timestamp"`
+			AttachmentURL         *string                                     `json:"attachment_url"`
 		}
 	}
 	if err := json.Unmarshal(g.Body, &p); err != nil {
