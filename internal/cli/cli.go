@@ -31,6 +31,8 @@ Usage:
                                  copy everything from the SQLite database into an empty PostgreSQL one
   wagate token create --name NAME --scopes send,read,admin
                                  create an API token (shown once); also token list, token revoke ID
+  wagate subscriptions add|list|test|enable|disable|remove|deliveries|replay
+                                 deliver events to applications' webhooks
   wagate version                 print the version
 
 Configuration comes from flags, then WAGATE_* environment variables, then the JSON file named by
@@ -65,6 +67,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return runSimulate(ctx, args[1:], e.Stdout, e.Stderr, e.Getenv)
 	case "events":
 		return e.events(ctx, args[1:])
+	case "subscriptions":
+		return e.subscriptions(ctx, args[1:])
 	case "send":
 		return e.send(ctx, args[1:])
 	case "check":

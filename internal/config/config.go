@@ -173,6 +173,9 @@ type Config struct {
 	// Env WAGATE_DB_MAX_CONNS; default 10.
 	DBMaxConns int
 
+	// Subscriber configures event delivery to applications (see Subscriber).
+	Subscriber Subscriber
+
 	// Channels are the WhatsApp numbers wagate serves; Channels[0] is the default channel. The default
 	// channel comes from the environment (WAGATE_CHANNEL, WAGATE_PROVIDER and the credential variables,
 	// see Channel); the config file's "channels" add more, and a file channel with the default channel's

@@ -454,6 +454,7 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 	}
 
 	l.loadAccess(cfg)
+	l.subscriber(cfg)
 	l.channels(cfg, o, path, fc.Channels)
 
 	o.warnings = l.warnings

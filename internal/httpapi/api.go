@@ -14,6 +14,7 @@ import (
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/subscriber"
 )
 
 // API serves /v1.
@@ -28,6 +29,7 @@ type API struct {
 	access   *access
 	receipts func(channel string) bool
 	media    *media.Service // nil: uploads go straight to the provider
+	subs     *subscriber.Service
 }
 
 // Channels lists the configured channels, checks their connection and gives their provider clients.
@@ -66,13 +68,15 @@ type Options struct {
 	// ReadReceipts reports whether marking a conversation read sends a read mark to WhatsApp on the channel;
 	// nil means always.
 	ReadReceipts func(channel string) bool
+	// Subscriptions manages event subscriptions; nil leaves their endpoints out.
+	Subscriptions *subscriber.Service
 }
 
 // New returns the API. With an empty token the API is open; otherwise every request needs
 // Authorization: Bearer <token>.
 func New(o Options) *API {
 	a := &API{st: o.Store, log: o.Log, replay: o.Replay,
-		now: time.Now, sender: o.Sender, channels: o.Channels, receipts: o.ReadReceipts}
+		now: time.Now, sender: o.Sender, channels: o.Channels, receipts: o.ReadReceipts, subs: o.Subscriptions}
 	a.access = newAccess(o.Store, o.Log, o.Token, o.Access, a.now)
 	return a
 }
@@ -119,6 +123,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerCompat(mux)
 	a.registerAccess(h)
 	a.registerMedia(h)
+	a.registerSubscriptions(h)
 }
 
 // auth admits a request to an endpoint that needs scope, or answers the error authorize gives.

@@ -164,7 +164,7 @@ func (a *API) dialogMessages(w http.ResponseWriter, r *http.Request) {
 		r2.Header.Del("D360-API-KEY")
 		if e := a.authorize(r2, ScopeSend); e != nil {
 			SetRetryAfter(w, e)
-		writeCloudError(w, cloudFromAPI(e))
+			writeCloudError(w, cloudFromAPI(e))
 			return
 		}
 	} else if e := a.authorize(r, ScopeSend); e != nil {

@@ -79,6 +79,7 @@ func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Ev
 	}
 	out := Outcome{Receipts: map[store.ReceiptOutcome]int{}}
 	var problems []string
+	var passed []string // channels the webhook was applied to
 	applied := 0
 	for i := range hook.Changes {
 		ch := &hook.Changes[i]
@@ -93,6 +94,10 @@ func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Ev
 			return Outcome{}, err
 		}
 		applied++
+		passed = appendNew(passed, name)
+	}
+	if err := p.emitWebhook(ctx, tx, ev, passed); err != nil {
+		return Outcome{}, err
 	}
 	state, reason := store.EventProcessed, strings.Join(problems, "; ")
 	if applied == 0 && len(problems) > 0 {
@@ -190,6 +195,9 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 		if err := p.st.NoticeInsert(ctx, tx, &n); err != nil {
 			return err
 		}
+		if err := p.emitTemplate(ctx, tx, &n); err != nil {
+			return err
+		}
 		out.Counts.Notices++
 	}
 	if len(ch.Unhandled) > 0 {
@@ -254,10 +262,15 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 		msg.MediaStatus = store.MediaPending
 	}
 	stored, err := p.st.MessageInsert(ctx, tx, &msg)
-	if err == nil && stored && msg.MediaStatus == store.MediaPending && p.media != nil {
-		err = p.media(ctx, tx, msg.ID)
+	if err != nil || !stored {
+		return stored, err
 	}
-	return stored, err
+	if msg.MediaStatus == store.MediaPending && p.media != nil {
+		if err := p.media(ctx, tx, msg.ID); err != nil {
+			return true, err
+		}
+	}
+	return true, p.emitReceived(ctx, tx, &msg, m, who.in)
 }
 
 func firstNonEmpty(s ...string) string {

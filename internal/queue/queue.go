@@ -31,7 +31,7 @@ type Config struct {
 	// defaults (100 ms and 1 s).
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
-	// PeriodicJobs are enqueued on their schedules while the queue works jobs.
+	// PeriodicJobs are enqueued on their schedules by the instance River elects leader.
 	PeriodicJobs []*river.PeriodicJob
 }
 

@@ -40,6 +40,7 @@ type Server struct {
 	commits   *store.Batcher
 	api       *httpapi.API
 	handler   http.Handler
+	events    *events
 }
 
 // Channels converts the configured channels to what the receiver needs.
@@ -85,7 +86,9 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"), PeriodicJobs: periodic})
+	s.events = newEvents(cfg, b.Store, s.commits, workers, log.With("component", "subscriber"))
+	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"),
+		PeriodicJobs: append(periodic, s.events.periodic()...)})
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +96,9 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mediaSvc.SetQueue(q)
 	proc.SetMedia(mediaSvc.EnqueueFetchTx)
 	sendWorker.SetFiles(mediaSvc)
+	if err := s.events.attach(context.Background(), q); err != nil {
+		return nil, err
+	}
 	// Two committing writers ingest fastest on PostgreSQL (measured with 1, 2, 4 and 8): fewer, larger batches
 	// commit less often, yet a second writer overlaps one batch's round trips with another's.
 	ingestWriters := 1
@@ -106,7 +112,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
 	s.api = httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
-		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg)})
+		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg), Subscriptions: s.events.svc})
 	s.api.SetMedia(mediaSvc)
 	s.api.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +218,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	s.ingester.Start()
+	go s.events.hub.Watch(ctx, subscriberRefresh)
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -81,6 +81,9 @@ func (s *Store) receiptApplyTo(ctx context.Context, tx Tx, m *Message, eventID s
 		return ReceiptRecorded, nil
 	}
 	m.Status = e.Status
+	if err := s.emitStatus(ctx, tx, m, eventID, e); err != nil {
+		return "", err
+	}
 	return ReceiptUpdated, nil
 }
 

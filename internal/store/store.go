@@ -12,8 +12,9 @@ import (
 // Store is wagate's persistence. Methods that change state take the Tx they run in, so that callers compose
 // several changes (and the enqueueing of jobs) into one transaction; reads run on the read pool.
 type Store struct {
-	drv Driver
-	now func() time.Time
+	drv  Driver
+	now  func() time.Time
+	emit Emitter // nil: no domain events are recorded (see emit.go)
 }
 
 // New returns a Store over drv. now is the clock (time.Now when nil).
