@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		"Pagination":               testPagination,
 		"NoticeList":               testNotices,
 		"BadCursor":                testBadCursor,
+		"TemplatesAndWindows":      testTemplatesAndWindows,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
