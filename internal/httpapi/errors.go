@@ -20,6 +20,8 @@ type Error struct {
 	ProviderCode int          `json:"provider_code,omitempty"`
 	Detail       string       `json:"detail,omitempty"`
 	Details      []FieldError `json:"details,omitempty"`
+	// Extra holds more members of the error object for some codes (window_closed: closed_at, templates).
+	Extra map[string]any `json:"-"`
 }
 
 // FieldError names a field of the request and what is wrong with it.
@@ -60,6 +62,7 @@ func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
 		var e *Error
 		switch {
 		case errors.As(err, &e):
+		case asSendRefusal(err, &e):
 		case errors.Is(err, store.ErrNotFound):
 			e = ErrNotFound
 		case errors.Is(err, store.ErrBadCursor):

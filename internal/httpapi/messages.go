@@ -94,6 +94,9 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body"}
 	}
+	if done, err := a.sendTemplateForms(w, r, body, wait); done {
+		return err
+	}
 	req, err := outbound.Decode(body)
 	if err != nil {
 		return validationError(err)

@@ -31,6 +31,8 @@ type Config struct {
 	// defaults (100 ms and 1 s).
 	FetchCooldown     time.Duration
 	FetchPollInterval time.Duration
+	// PeriodicJobs are enqueued on schedule by the elected leader only.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // JobTimeout bounds one run of any job.
@@ -73,6 +75,7 @@ func riverConfig(cfg Config) *river.Config {
 		}
 		rc.Workers = cfg.Workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: n}}
+		rc.PeriodicJobs = cfg.PeriodicJobs
 	}
 	return rc
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wagate/wagate/internal/outbound"
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/templates"
@@ -169,7 +170,11 @@ func (s *Service) expand(ch string, msg wa.Outbound, t templates.Simple) (wa.Out
 	if err != nil {
 		return wa.Outbound{}, err
 	}
-	return wa.Outbound{To: msg.To, Type: "template", Content: content, ReplyTo: msg.ReplyTo}, nil
+	out := wa.Outbound{To: msg.To, Type: "template", Content: content, ReplyTo: msg.ReplyTo}
+	if err := outbound.Validate(out); err != nil {
+		return wa.Outbound{}, err
+	}
+	return out, nil
 }
 
 // UseTemplates lets the worker explain template and window refusals: after 132000 or 132001 it syncs the

@@ -77,9 +77,15 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 		writers = max(1, min(4, cfg.DatabaseMaxConns()/2))
 	}
 	s.commits = store.NewBatcher(b.Store, writers, 256)
-	river.AddWorker(workers, sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender")))
+	sendWorker := sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender"))
+	river.AddWorker(workers, sendWorker)
+	cat, err := s.templateCatalogue(workers, sendWorker, names)
+	if err != nil {
+		return nil, err
+	}
 	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
-	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue")})
+	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"),
+		PeriodicJobs: templatePeriodicJobs(cfg)})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +98,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	}
 	s.ingester = inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: ingestWriters})
 	s.sender = sender.NewService(b.Store, q, s.commits, names, s.providers)
+	s.useTemplates(cat, q)
 
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
