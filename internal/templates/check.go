@@ -124,7 +124,15 @@ func (p param) kind() string {
 	if p.Type == "" {
 		return "a parameter without a type"
 	}
-	return "a " + strings.ToLower(p.Type) + " parameter"
+	return article(strings.ToLower(p.Type)) + " parameter"
+}
+
+// article puts "a" or "an" before a word.
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an " + w
+	}
+	return "a " + w
 }
 
 func parseRequest(content json.RawMessage) (request, error) {
@@ -244,7 +252,7 @@ func (d *definition) checkHeader(field string, given []param, add func(field, co
 			return
 		}
 		if !strings.EqualFold(given[0].Type, want) {
-			add(field+".parameters[0].type", "header", "", "a "+want+" parameter (the header is "+want+")", given[0].kind())
+			add(field+".parameters[0].type", "header", "", article(want)+" parameter (the header is "+want+")", given[0].kind())
 		}
 	case d.header.format == "TEXT" && len(d.header.params) > 0:
 		for _, p := range d.checkParams(field, "header", d.header.params, given) {
