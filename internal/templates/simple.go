@@ -151,8 +151,8 @@ func (c *Catalogue) Expand(channel string, s Simple) (json.RawMessage, error) {
 		}
 		k := strconv.Itoa(i)
 		if btnByPos {
-			k = strconv.Itoa(next)
 			next++
+			k = strconv.Itoa(next)
 		}
 		v, found := btn[k]
 		if !found {
@@ -166,9 +166,20 @@ func (c *Catalogue) Expand(channel string, s Simple) (json.RawMessage, error) {
 		}
 		comps = append(comps, outComponent{Type: "button", SubType: b.subType(), Index: strconv.Itoa(i), Parameters: []outParam{p}})
 	}
+	dynamic := 0
+	for _, b := range d.buttons {
+		if b.param {
+			dynamic++
+		}
+	}
 	for _, k := range sortedKeys(btn) {
-		if !usedBtn[k] {
-			add("buttons", "button "+k, "", "values only for the dynamic buttons ("+plural(next, "value")+" by position)", "a value for "+k)
+		if usedBtn[k] {
+			continue
+		}
+		if btnByPos {
+			add("buttons", "buttons", "", "values only for the template's "+plural(dynamic, "dynamic button"), "a value at position "+k)
+		} else {
+			add("buttons", "button "+k, "", "values only for the template's "+plural(dynamic, "dynamic button"), "a value for button "+k)
 		}
 	}
 	for _, k := range sortedKeys(values) {
