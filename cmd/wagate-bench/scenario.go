@@ -33,7 +33,7 @@ type Scenario struct {
 
 // scenarios lists every benchmark, in the order of the table.
 func scenarios() []Scenario {
-	return []Scenario{ingestScenario(), sendScenario(), governorScenario()}
+	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario()}
 }
 
 func (s Scenario) selected(only []string) bool {

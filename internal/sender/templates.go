@@ -80,13 +80,14 @@ func (s *Service) preflight(ctx context.Context, ch string, msg *wa.Outbound) (s
 	if msg.Type != "template" {
 		return Preview(*msg), nil
 	}
-	if err := t.cat.Check(ch, *msg); err != nil {
+	text, err := t.cat.Preflight(ch, *msg)
+	if err != nil {
 		return "", err
 	}
 	if p, ok := s.providers[ch]; ok && p.Kind() == provider.Kind360DialogOnPremise {
 		s.addNamespace(ch, msg)
 	}
-	if text := t.cat.Render(ch, *msg); text != "" {
+	if text != "" {
 		return text, nil
 	}
 	return Preview(*msg), nil

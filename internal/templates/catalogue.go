@@ -102,7 +102,7 @@ func New(st *store.Store, channels []string, providers map[string]provider.Provi
 // Channels returns the configured channel names, the default first.
 func (c *Catalogue) Channels() []string { return c.channels }
 
-// Load reads every channel's synced templates from the store.
+// Load reads every channel's synced templates from the store, keeping sets synced here more recently.
 func (c *Catalogue) Load(ctx context.Context) error {
 	syncs, err := c.st.TemplateSyncs(ctx)
 	if err != nil {
@@ -116,12 +116,13 @@ func (c *Catalogue) Load(ctx context.Context) error {
 	for _, t := range all {
 		by[t.Channel] = append(by[t.Channel], t.Template)
 	}
-	sets := map[string]*set{}
-	for _, s := range syncs {
-		sets[s.Channel] = newSet(by[s.Channel], s.SyncedAt)
-	}
 	c.mu.Lock()
-	c.sets = sets
+	for _, s := range syncs {
+		// A set this instance synced after the read above began is newer than what was read: keep it.
+		if cur := c.sets[s.Channel]; cur == nil || s.SyncedAt.After(cur.syncedAt) {
+			c.sets[s.Channel] = newSet(by[s.Channel], s.SyncedAt)
+		}
+	}
 	c.mu.Unlock()
 	c.loadedAt.Store(c.now().UnixNano())
 	return nil
@@ -264,6 +265,26 @@ func (s *set) check(channel string, r request) error {
 		return &Error{Code: CodeParams, Channel: channel, Template: r.Name, Language: r.Language.Code, Problems: probs}
 	}
 	return nil
+}
+
+// Preflight is Check and Render in one reading of the message: the text to store on the message ("" for
+// other types and unknown templates), or the *Error that refuses it.
+func (c *Catalogue) Preflight(channel string, m wa.Outbound) (string, error) {
+	if m.Type != "template" {
+		return "", nil
+	}
+	s := c.set(channel)
+	if s == nil {
+		return "", nil
+	}
+	r, err := parseRequest(m.Content)
+	if err != nil {
+		return "", err
+	}
+	if err := s.check(channel, r); err != nil {
+		return "", err
+	}
+	return s.byKey[key(r.Name, r.Language.Code)].render(r), nil
 }
 
 // Render returns the text a template send on channel shows the contact (header, body and footer with the

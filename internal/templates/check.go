@@ -369,12 +369,12 @@ func (d *definition) render(r request) string {
 	var parts []string
 	switch {
 	case d.header.format == "TEXT" && d.header.text != "":
-		parts = append(parts, d.fill(d.header.text, header))
+		parts = append(parts, d.fill(d.header.parts, header))
 	case isMedia(d.header.format):
 		parts = append(parts, "["+strings.ToLower(d.header.format)+"]")
 	}
 	if d.body != "" {
-		parts = append(parts, d.fill(d.body, body))
+		parts = append(parts, d.fill(d.bodyParts, body))
 	}
 	if d.footer != "" {
 		parts = append(parts, d.footer)
@@ -382,21 +382,30 @@ func (d *definition) render(r request) string {
 	return strings.Join(parts, "\n")
 }
 
-func (d *definition) fill(text string, ps []param) string {
-	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
-		key := placeholder.FindStringSubmatch(m)[1]
-		if positional(key) && !d.named {
-			i, err := strconv.Atoi(key)
-			if err == nil && i >= 1 && i <= len(ps) {
-				return ps[i-1].value()
-			}
-			return m
+func (d *definition) fill(parts []part, ps []param) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.key == "" {
+			b.WriteString(p.lit)
+			continue
 		}
-		for _, p := range ps {
-			if p.ParameterName == key {
-				return p.value()
-			}
+		b.WriteString(d.value(p, ps))
+	}
+	return b.String()
+}
+
+// value is the text a send puts in placeholder p; the placeholder itself when the send gives none.
+func (d *definition) value(p part, ps []param) string {
+	if positional(p.key) && !d.named {
+		if i, err := strconv.Atoi(p.key); err == nil && i >= 1 && i <= len(ps) {
+			return ps[i-1].value()
 		}
-		return m
-	})
+		return p.lit
+	}
+	for _, q := range ps {
+		if q.ParameterName == p.key {
+			return q.value()
+		}
+	}
+	return p.lit
 }

@@ -19,9 +19,11 @@ type definition struct {
 		format string   // "", TEXT, IMAGE, VIDEO, DOCUMENT, LOCATION
 		text   string   // TEXT headers
 		params []string // placeholders of a TEXT header, in order ("1" or names)
+		parts  []part
 	}
-	body    string
-	params  []string // placeholders of the body, in order of first use
+	body      string
+	bodyParts []part
+	params    []string // placeholders of the body, in order of first use
 	footer  string
 	buttons []button
 }
@@ -79,10 +81,12 @@ func compile(t wa.Template) *definition {
 			if d.header.format == "TEXT" {
 				d.header.text = c.Text
 				d.header.params = placeholders(c.Text)
+				d.header.parts = split(c.Text)
 			}
 		case "BODY":
 			d.body = c.Text
 			d.params = placeholders(c.Text)
+			d.bodyParts = split(c.Text)
 		case "FOOTER":
 			d.footer = c.Text
 		case "BUTTONS":
@@ -126,3 +130,26 @@ func contains(l []string, s string) bool {
 
 // positional reports whether a placeholder is a number ({{1}}).
 func positional(p string) bool { return p != "" && p[0] >= '0' && p[0] <= '9' }
+
+// part is a piece of a template text: a literal, or a placeholder to fill (key "1" or a name).
+type part struct {
+	lit string
+	key string
+}
+
+// split cuts a template text into literals and placeholders, once, so that rendering needs no regexp.
+func split(text string) []part {
+	var out []part
+	last := 0
+	for _, m := range placeholder.FindAllStringSubmatchIndex(text, -1) {
+		if m[0] > last {
+			out = append(out, part{lit: text[last:m[0]]})
+		}
+		out = append(out, part{lit: text[m[0]:m[1]], key: text[m[2]:m[3]]})
+		last = m[1]
+	}
+	if last < len(text) {
+		out = append(out, part{lit: text[last:]})
+	}
+	return out
+}

@@ -38,6 +38,10 @@ func demoCatalogue(t testing.TB) *templates.Catalogue {
 	if _, err := cat.Sync(context.Background(), "default"); err != nil {
 		t.Fatal(err)
 	}
+	// Loaded now: no background reload races the test's cleanup.
+	if err := cat.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return cat
 }
 

@@ -54,6 +54,9 @@ func TestSync_AllProvidersPaginated(t *testing.T) {
 			fake, p := fakeWith(t, kind, 230)
 			st := openStore(t)
 			cat := templates.New(st, []string{"default"}, map[string]provider.Provider{"default": p}, nil)
+			if err := cat.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			res, err := cat.Sync(context.Background(), "default")
 			if err != nil {
 				t.Fatal(err)
@@ -106,6 +109,9 @@ func TestSync_ProviderFailureKeepsThePreviousSet(t *testing.T) {
 	t.Parallel()
 	fake, p := fakeWith(t, providertest.Kind360Dialog, 3)
 	cat := templates.New(openStore(t), []string{"default"}, map[string]provider.Provider{"default": p}, nil)
+	if err := cat.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cat.Sync(context.Background(), "default"); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +138,9 @@ func TestSync_MetaNeedsTheAccountID(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	cat := templates.New(openStore(t), []string{"default", "x"}, map[string]provider.Provider{"default": p}, nil)
+	if err := cat.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := cat.Sync(context.Background(), "x"); !errors.Is(err, templates.ErrCannotList) {
 		t.Fatalf("sync of a channel that cannot list: %v", err)
 	}
