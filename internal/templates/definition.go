@@ -24,8 +24,8 @@ type definition struct {
 	body      string
 	bodyParts []part
 	params    []string // placeholders of the body, in order of first use
-	footer  string
-	buttons []button
+	footer    string
+	buttons   []button
 }
 
 // button is one button of a template's BUTTONS component.
