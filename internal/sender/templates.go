@@ -199,7 +199,13 @@ func (w *Worker) explain(ctx context.Context, m *store.Message, out wa.Outbound,
 		for _, r := range w.tpl.Approved(m.Channel) {
 			names = append(names, r.Name+" ("+r.Language+")")
 		}
-		s := join(detail, e.Error())
+		why := e.Error()
+		if win.Open(time.Now()) {
+			// The provider counts from a message wagate did not see, or its clock differs.
+			why = fmt.Sprintf("the provider holds the 24-hour window with %s closed, although the contact's last message recorded by wagate was at %s; send an approved template",
+				out.To, win.LastInboundAt.UTC().Format(time.RFC3339))
+		}
+		s := join(detail, why)
 		if len(names) > 0 {
 			s += ": " + strings.Join(names, ", ")
 		}

@@ -145,7 +145,7 @@ func TestTemplates_ProviderRefusalSyncsAndExplains(t *testing.T) {
 	s.fake.FailNext(providertest.EndpointSend, 1, providertest.Fault{Status: 400, Code: 131047, Title: "Re-engagement message"})
 	a = s.do(t, "POST", "/v1/messages?wait=10s", text("+34696247355", "Hola"), nil)
 	detail, _ = a.Body["error"].(map[string]any)["detail"].(string)
-	if a.errCode() != "window_closed" || !strings.Contains(detail, "closed at") || !strings.Contains(detail, "order_update (es)") {
+	if a.errCode() != "window_closed" || !strings.Contains(detail, "last message recorded by wagate was at") || !strings.Contains(detail, "order_update (es)") {
 		t.Fatalf("131047: %s", a.Raw)
 	}
 }
