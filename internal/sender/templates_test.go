@@ -63,6 +63,14 @@ func TestTemplates_WindowClosedRefusedBeforeSending(t *testing.T) {
 	if a.errCode() != "window_closed" || e["closed_at"] != at.Add(24*time.Hour).UTC().Format(time.RFC3339) {
 		t.Fatalf("window closed an hour ago: %s", a.Raw)
 	}
+	c, err := s.inst.Store.ContactGetByPhone(context.Background(), "+34600999002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := s.do(t, "GET", "/v1/contacts/"+c.ID+"/windows", nil, nil)
+	if !strings.Contains(ws.Raw, `"expires_at":"`+at.Add(24*time.Hour).UTC().Format(time.RFC3339)) || !strings.Contains(ws.Raw, `"open":false`) {
+		t.Fatalf("contact windows: %s", ws.Raw)
+	}
 }
 
 // postInboundAt has the fake post an inbound message from phone with provider time at, and waits until wagate
