@@ -29,6 +29,8 @@ fuzz: ## fuzz every parser of outside input: webhooks, signatures, send requests
 	$(GO) test ./internal/phone/ -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/provider/providertest/ -run '^$$' -fuzz '^FuzzServeHTTP_Messages$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/inbound/ -run '^$$' -fuzz '^FuzzReceive$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/templates/ -run '^$$' -fuzz '^FuzzCheck$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/templates/ -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME)
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -78,7 +78,7 @@ func TestCompat_NodeCloudAPIClient(t *testing.T) {
 	installNodeClient(t)
 	db := sqliteDB(t)
 	const token = "e2e-compat-token-0123456789"
-	env := map[string]string{"WAGATE_API_TOKEN": token}
+	env := map[string]string{"WAGATE_API_TOKEN": token, "WAGATE_WINDOW_CHECK": "false"}
 	for k, v := range db.env {
 		env[k] = v
 	}

@@ -383,6 +383,7 @@ type sentMessage struct {
 // postMessages posts n text messages "<prefix> m-NNNN" to a few recipients, posters at a time.
 func postMessages(t *testing.T, c *http.Client, base, prefix string, n, posters int) []outMsg {
 	t.Helper()
+	openWindows(t, c, base, postRecipients())
 	out := make([]outMsg, n)
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -391,7 +392,7 @@ func postMessages(t *testing.T, c *http.Client, base, prefix string, n, posters 
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				out[i] = postText(c, base, fmt.Sprintf("+346960000%02d", i%17), fmt.Sprintf("%s m-%04d", prefix, i))
+				out[i] = postText(c, base, postRecipients()[i%17], fmt.Sprintf("%s m-%04d", prefix, i))
 			}
 		}()
 	}

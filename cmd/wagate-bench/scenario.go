@@ -33,7 +33,7 @@ type Scenario struct {
 
 // scenarios lists every benchmark, in the order of the table.
 func scenarios() []Scenario {
-	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), mediaScenario(), eventsScenario()}
+	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario()}
 }
 
 func (s Scenario) selected(only []string) bool {

@@ -24,6 +24,8 @@ Usage:
   wagate check [--channel NAME]  check each channel's provider connection and webhook setup
   wagate webhook register [--channel NAME]
                                  register the channel's webhook URL (and secret) at 360dialog
+  wagate templates list|sync [--channel NAME]
+                                 show the synced templates, or read them from the provider now
   wagate events list [--state failed]
   wagate events replay ID        process a stored webhook event again
   wagate backup --out FILE       write a checked, consistent copy of the SQLite database while wagate runs
@@ -81,6 +83,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.backup(ctx, args[1:])
 	case "migrate-data":
 		return e.migrateData(ctx, args[1:])
+	case "templates":
+		return e.templates(ctx, args[1:])
 	case "version", "--version", "-version":
 		fmt.Fprintln(e.Stdout, "wagate", version())
 		return 0

@@ -26,7 +26,7 @@ func TestMigrateData_SQLiteToPostgres(t *testing.T) {
 	fake := providertest.New(t, providertest.Options{Kind: providertest.Kind360Dialog, APIKey: "k"})
 	fake.Fail(providertest.EndpointSend, providertest.Fault{Status: 503})
 	env := map[string]string{"WAGATE_DATA_DIR": dir, "WAGATE_PROVIDER": "360dialog", "WHATSAPP_API_KEY": "k",
-		"WAGATE_PROVIDER_BASE_URL": fake.URL(), "WAGATE_RATE_PER_SECOND": "0", "WAGATE_SEND_MAX_BACKOFF": "2s", "WAGATE_API_OPEN": "true"}
+		"WAGATE_PROVIDER_BASE_URL": fake.URL(), "WAGATE_RATE_PER_SECOND": "0", "WAGATE_SEND_MAX_BACKOFF": "2s", "WAGATE_API_OPEN": "true", "WAGATE_WINDOW_CHECK": "false"}
 	const inbound, sends = 40, 5
 	var want map[string]int
 	t.Run("fill SQLite", func(t *testing.T) {

@@ -167,6 +167,10 @@ type Config struct {
 	// Env WAGATE_QUEUE_WORKERS; default 100.
 	Workers int
 
+	// TemplateSyncInterval is how often every channel's templates are read from the provider (also at start,
+	// on demand and on template status webhooks). Env WAGATE_TEMPLATE_SYNC_INTERVAL (1m to 24h); default 15m.
+	TemplateSyncInterval time.Duration
+
 	// DBMaxConns is the size of this instance's PostgreSQL connection pool (1 to 1000); unused on SQLite,
 	// which has one writer and four readers. Several instances share the server's max_connections (100 by
 	// default): keep instances × DBMaxConns below it.
@@ -255,6 +259,17 @@ type Channel struct {
 
 	// rateRaw is RatePerSecond as written, parsed after loading.
 	rateRaw string
+
+	// TemplateNamespace is the On-Premise template namespace, sent with templates whose synced definition
+	// carries none. Env WAGATE_TEMPLATE_NAMESPACE; file "template_namespace"; default "".
+	TemplateNamespace string
+
+	// WindowCheck refuses free-form messages outside the contact's 24-hour window before they are sent (error
+	// window_closed). Env WAGATE_WINDOW_CHECK (true/false); file "window_check"; default true.
+	WindowCheck bool
+
+	// windowRaw is WindowCheck as written, parsed after loading.
+	windowRaw string
 }
 
 // Demo reports whether the channel's provider is simulated.

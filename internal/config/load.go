@@ -70,6 +70,8 @@ func channelFields() []fieldSpec {
 		{"webhook_secret", []string{"WAGATE_WEBHOOK_SECRET", "WHATSAPP_WEBHOOK_SECRET"}, true, func(c *Channel) *string { return (*string)(&c.WebhookSecret) }},
 		{"verify_token", []string{"WAGATE_WEBHOOK_VERIFY_TOKEN", "WHATSAPP_WEBHOOK_VERIFY_TOKEN"}, true, func(c *Channel) *string { return (*string)(&c.VerifyToken) }},
 		{"rate_per_second", []string{"WAGATE_RATE_PER_SECOND"}, false, func(c *Channel) *string { return &c.rateRaw }},
+		{"template_namespace", []string{"WAGATE_TEMPLATE_NAMESPACE"}, false, func(c *Channel) *string { return &c.TemplateNamespace }},
+		{"window_check", []string{"WAGATE_WINDOW_CHECK"}, false, func(c *Channel) *string { return &c.windowRaw }},
 	}
 }
 
@@ -186,6 +188,8 @@ type fileChannel struct {
 	VerifyToken       string      `json:"verify_token"`
 	VerifyTokenFile   string      `json:"verify_token_file"`
 	RatePerSecond     json.Number `json:"rate_per_second"`
+	TemplateNamespace string      `json:"template_namespace"`
+	WindowCheck       *bool       `json:"window_check"`
 }
 
 // value returns the channel's value for key and, for secrets, the path given by "key_file".
@@ -217,6 +221,13 @@ func (fc *fileChannel) value(key string) (val, path string) {
 		return fc.VerifyToken, fc.VerifyTokenFile
 	case "rate_per_second":
 		return string(fc.RatePerSecond), ""
+	case "template_namespace":
+		return fc.TemplateNamespace, ""
+	case "window_check":
+		if fc.WindowCheck == nil {
+			return "", ""
+		}
+		return strconv.FormatBool(*fc.WindowCheck), ""
 	}
 	return "", ""
 }
@@ -422,6 +433,15 @@ func load(flags map[string]string, getenv func(string) string, readFile func(str
 			cfg.MediaRetention = d
 		} else {
 			l.fail("%s: %v", from, err)
+		}
+	}
+
+	// TemplateSyncInterval: how often templates are synced.
+	if v, from := l.env("WAGATE_TEMPLATE_SYNC_INTERVAL"); v != "" {
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil && d >= time.Minute && d <= 24*time.Hour {
+			cfg.TemplateSyncInterval = d
+		} else {
+			l.fail("%s: %q is not a duration from 1m to 24h: use e.g. 15m", from, v)
 		}
 	}
 
@@ -675,6 +695,14 @@ func (l *loader) channels(cfg *Config, o *origins, path string, fileChannels []f
 				l.fail("%s: %q is not a rate from 0 to 1000 messages per second (0 turns pacing off)", describeSet(o.channels[i], path, "rate_per_second"), r)
 			} else {
 				ch.RatePerSecond = v
+			}
+		}
+		ch.WindowCheck = true
+		if r := strings.TrimSpace(ch.windowRaw); r != "" {
+			if v, err := strconv.ParseBool(r); err == nil {
+				ch.WindowCheck = v
+			} else {
+				l.fail("%s: %q is not true or false", describeSet(o.channels[i], path, "window_check"), r)
 			}
 		}
 		o.channels[i].name = ch.Name

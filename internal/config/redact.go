@@ -35,7 +35,7 @@ func (c *Config) Redacted() map[string]any {
 
 // redacted is the channel keyed like the config file, secrets redacted.
 func (ch *Channel) redacted() map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"name":            ch.Name,
 		"provider":        string(ch.Provider),
 		"phone_number_id": ch.PhoneNumberID,
@@ -50,6 +50,8 @@ func (ch *Channel) redacted() map[string]any {
 		"verify_token":    ch.VerifyToken.String(),
 		"rate_per_second": ch.RatePerSecond,
 	}
+	m["template_namespace"], m["window_check"] = ch.TemplateNamespace, ch.WindowCheck
+	return m
 }
 
 // LogValue implements slog.LogValuer: the configuration as a group, secrets redacted, channels by name.

@@ -113,6 +113,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		h(ScopeSend, "POST /v1/messages/{id}/retry", a.retryMessage)
 		h(ScopeSend, "POST /v1/media", a.uploadMedia)
 	}
+	a.registerTemplates(h)
 	if a.channels != nil {
 		h(ScopeRead, "GET /v1/channels", a.listChannels)
 		h(ScopeRead, "GET /v1/channels/{id}/health", a.channelHealth)

@@ -306,17 +306,13 @@ func decodeCompat(body []byte, headerKey string) (outbound.Request, string, *Clo
 // cloudFromSend turns an error of the send service into a Cloud error; errors outside the catalogue are logged
 // and shown as Meta's generic 131000 without their text.
 func (a *API) cloudFromSend(r *http.Request, err error, req outbound.Request) *CloudError {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-	case errors.Is(err, sender.ErrUnknownChannel):
+	if errors.Is(err, sender.ErrUnknownChannel) {
 		return &CloudError{Type: "GraphMethodException", Code: 100, ErrorSubcode: 33, status: http.StatusBadRequest, wagateCode: "unknown_channel",
 			Message: "(#100) Param channel names no configured channel", ErrorData: details("omit channel for the default one, or use a name from GET /v1/channels")}
-	case errors.Is(err, store.ErrIdempotencyConflict):
-		e = ErrIdempotencyConflict
-	case errors.Is(err, sender.ErrStoredFile):
-		e = &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: req.Message.Type + ".file: wagate does not keep media files yet",
-			Fix: "upload the file with POST /v1/media and send the returned id as " + req.Message.Type + ".id"}
+	}
+	e, ok := sendError(req.Message.Type, err)
+	switch {
+	case ok:
 	case errors.Is(err, store.ErrNotFound):
 		e = ErrNotFound
 	default:

@@ -101,7 +101,7 @@ type cloudOK struct {
 
 func startDemo(t *testing.T, env map[string]string) *servertest.Instance {
 	t.Helper()
-	e := map[string]string{"WAGATE_API_TOKEN": compatToken}
+	e := map[string]string{"WAGATE_API_TOKEN": compatToken, "WAGATE_WINDOW_CHECK": "false"}
 	for k, v := range env {
 		e[k] = v
 	}
@@ -259,7 +259,7 @@ func TestCompat_GraphChannelByPhoneNumberID(t *testing.T) {
 	t.Parallel()
 	fake := providertest.New(t, providertest.Options{Kind: providertest.KindMeta, AccessToken: "meta-token", PhoneNumberID: "1098765",
 		Receipts: []string{}})
-	inst := servertest.Start(t, servertest.Listen(t), "sqlite", map[string]string{
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", map[string]string{"WAGATE_WINDOW_CHECK": "false",
 		"WAGATE_PROVIDER": "meta", "WHATSAPP_ACCESS_TOKEN": "meta-token", "WAGATE_PHONE_NUMBER_ID": "1098765",
 		"WAGATE_PROVIDER_BASE_URL": fake.URL(), "WAGATE_API_TOKEN": compatToken})
 	text := `{"messaging_product":"whatsapp","to":"34696247355","type":"text","text":{"body":"Hola"}}`

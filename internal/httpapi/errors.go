@@ -21,6 +21,8 @@ type Error struct {
 	Detail       string       `json:"detail,omitempty"`
 	Details      []FieldError `json:"details,omitempty"`
 	RetryAfter   int          `json:"retry_after,omitempty"` // seconds; also sent as the Retry-After header
+	// Extra holds more members of the error object for some codes (window_closed: closed_at, templates).
+	Extra map[string]any `json:"-"`
 }
 
 // FieldError names a field of the request and what is wrong with it.
@@ -61,6 +63,7 @@ func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
 		var e *Error
 		switch {
 		case errors.As(err, &e):
+		case asSendRefusal(err, &e):
 		case errors.Is(err, store.ErrNotFound):
 			e = ErrNotFound
 		case errors.Is(err, store.ErrBadCursor):

@@ -58,7 +58,7 @@ func upload(t *testing.T, base, kind, name, ctype string, data []byte) (int, map
 func TestMedia_InboundFetchedServedAndOutboundSentByFile(t *testing.T) {
 	t.Parallel()
 	fake := providertest.New(t, providertest.Options{Kind: providertest.Kind360Dialog, APIKey: "d360-media-key"})
-	inst := servertest.Start(t, servertest.Listen(t), "sqlite", map[string]string{
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", map[string]string{"WAGATE_WINDOW_CHECK": "false",
 		"WAGATE_PROVIDER": "360dialog", "WHATSAPP_API_KEY": "d360-media-key", "WAGATE_PROVIDER_BASE_URL": fake.URL(),
 		"WAGATE_API_TOKEN": "api-token", "WAGATE_WEBHOOK_SECRET": "hook-secret"})
 

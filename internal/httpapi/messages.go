@@ -94,6 +94,9 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body"}
 	}
+	if done, err := a.sendTemplateForms(w, r, body, wait); done {
+		return err
+	}
 	req, err := outbound.Decode(body)
 	if err != nil {
 		return validationError(err)
@@ -109,21 +112,10 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 		return a.markRead(w, r, req)
 	}
 	m, created, err := a.sender.Send(r.Context(), req.Channel, req.Message, key)
-	switch {
-	case errors.Is(err, sender.ErrUnknownChannel):
-		return ErrUnknownChannel
-	case errors.Is(err, store.ErrIdempotencyConflict):
-		return ErrIdempotencyConflict
-	case errors.Is(err, sender.ErrFile):
-		return fileError(req.Message.Type, err)
-	case errors.Is(err, sender.ErrStoredFile):
-		e := *ErrValidation
-		field := req.Message.Type + ".file"
-		e.Message = field + ": wagate does not keep media files yet"
-		e.Fix = "upload the file with POST /v1/media (multipart field file) and send the returned id as " + req.Message.Type + ".id"
-		e.Details = []FieldError{{Field: field, Message: "not supported yet: upload with POST /v1/media and send by id"}}
-		return &e
-	case err != nil:
+	if err != nil {
+		if e, ok := sendError(req.Message.Type, err); ok {
+			return e
+		}
 		return err
 	}
 	if wait > 0 {
@@ -198,4 +190,30 @@ func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Location", "/v1/messages/"+m.ID)
 	writeJSON(w, http.StatusAccepted, m)
 	return nil
+}
+
+// sendError turns a refusal of the send service into its catalogue error; false for errors that are not
+// refusals (the database failing, say). Every send endpoint maps refusals through it, whatever its envelope.
+func sendError(msgType string, err error) (*Error, bool) {
+	var e *Error
+	switch {
+	case errors.Is(err, sender.ErrUnknownChannel):
+		return ErrUnknownChannel, true
+	case errors.Is(err, store.ErrIdempotencyConflict):
+		return ErrIdempotencyConflict, true
+	case errors.Is(err, sender.ErrFile):
+		return fileError(msgType, err), true
+	case errors.Is(err, sender.ErrStoredFile):
+		e := *ErrValidation
+		field := msgType + ".file"
+		e.Message = field + ": this wagate keeps no media files"
+		e.Fix = "upload the file with POST /v1/media (multipart field file) and send the returned id as " + msgType + ".id"
+		e.Details = []FieldError{{Field: field, Message: "no media store: upload with POST /v1/media and send by id"}}
+		return &e, true
+	case asSendRefusal(err, &e):
+		return e, true
+	case errors.As(err, &e):
+		return e, true
+	}
+	return nil, false
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/wagate/wagate/internal/outbound"
 	"github.com/wagate/wagate/internal/phone"
 	"github.com/wagate/wagate/internal/sender"
-	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/wa"
 )
 
@@ -308,14 +307,11 @@ func (a *API) notify(w http.ResponseWriter, r *http.Request) {
 // notifyFromSend maps an error of the send service to the notify envelope: client errors are 400 (409 for an
 // Idempotency-Key conflict), the rest 500 with a generic text.
 func (a *API) notifyFromSend(r *http.Request, err error) *notifyError {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-	case errors.Is(err, sender.ErrUnknownChannel):
+	if errors.Is(err, sender.ErrUnknownChannel) {
 		return badNotify("channel names no configured channel: omit it for the default one")
-	case errors.Is(err, store.ErrIdempotencyConflict):
-		e = ErrIdempotencyConflict
-	default:
+	}
+	e, ok := sendError("template", err)
+	if !ok {
 		a.log.Error("notify failed", "path", r.URL.Path, "err", err)
 		return &notifyError{status: http.StatusInternalServerError, message: "The notification could not be sent", detail: ErrInternal.Message}
 	}

@@ -22,6 +22,8 @@ type Processor struct {
 	byPhone  map[string]*Channel
 	known    *senderCache
 	media    MediaEnqueuer // nil: media stay pending
+	// onTemplate runs in the transaction of a change that carries template status updates (see OnTemplate).
+	onTemplate func(ctx context.Context, tx store.Tx, channel string) error
 }
 
 // Outcome is what processing one event did, for metrics and logs.
@@ -199,6 +201,11 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 			return err
 		}
 		out.Counts.Notices++
+	}
+	if len(ch.Templates) > 0 && p.onTemplate != nil {
+		if err := p.onTemplate(ctx, tx, channel); err != nil {
+			return err
+		}
 	}
 	if len(ch.Unhandled) > 0 {
 		n := store.Notice{Channel: channel, Kind: "field:" + ch.Field, Title: ch.Field, Payload: ch.Unhandled, EventID: ev.ID}

@@ -35,7 +35,8 @@ type Service struct {
 	commits   *store.Batcher
 	channels  []string // configured channel names, the default first
 	providers map[string]provider.Provider
-	files     Files // nil: stored files are refused (ErrStoredFile)
+	files     Files         // nil: stored files are refused (ErrStoredFile)
+	tpl       templateState // template preflight and the 24-hour window check (see UseTemplates)
 }
 
 // NewService returns the send service for the configured channels (the default first) and their providers.
@@ -85,12 +86,16 @@ func (s *Service) Send(ctx context.Context, channel string, msg wa.Outbound, ide
 			return store.Message{}, false, err
 		}
 	}
+	text, err := s.preflight(ctx, ch, &msg)
+	if err != nil {
+		return store.Message{}, false, err
+	}
 	req, err := json.Marshal(msg)
 	if err != nil {
 		return store.Message{}, false, fmt.Errorf("send: %w", err)
 	}
 	sum := sha256.Sum256(append([]byte(ch+"\x00"), req...))
-	m := store.Message{Channel: ch, Type: msg.Type, Text: Preview(msg), Payload: msg.Content, ReplyTo: msg.ReplyTo,
+	m := store.Message{Channel: ch, Type: msg.Type, Text: text, Payload: msg.Content, ReplyTo: msg.ReplyTo,
 		Request: req, IdempotencyKey: idempotencyKey, RequestHash: hex.EncodeToString(sum[:])}
 	var out store.Message
 	var created bool

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/templates"
 	"github.com/wagate/wagate/internal/wa"
 )
 
@@ -48,7 +49,8 @@ type Worker struct {
 	sleep     func(context.Context, time.Duration) error
 	backoff   time.Duration
 	commits   *store.Batcher
-	files     Files // nil: stored files are not resolved
+	files     Files                // nil: stored files are not resolved
+	tpl       *templates.Catalogue // explains template and window refusals (see UseTemplates)
 }
 
 // NewWorker returns the send worker for the given channel providers; maxBackoff caps the pause between
@@ -182,6 +184,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		return pe
 	default:
+		detail = w.explain(ctx, &m, out, pe, detail)
 		w.log.Warn("send failed for good", "message_id", m.ID, "class", pe.Class, "code", pe.Code, "err", pe.Message)
 		return w.fail(ctx, &m, pe.Code, pe.Message, detail, string(pe.Class))
 	}

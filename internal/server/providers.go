@@ -24,7 +24,7 @@ func NewProvider(cfg *config.Config, ch *config.Channel, client *http.Client, de
 	case config.Provider360Dialog:
 		return dialog360.NewCloud(dialog360.Config{BaseURL: ch.BaseURL, APIKey: ch.APIKey.Reveal(), HTTP: client})
 	case config.Provider360DialogOnPremise:
-		return dialog360.NewOnPremise(dialog360.Config{BaseURL: ch.BaseURL, APIKey: ch.APIKey.Reveal(), HTTP: client})
+		return dialog360.NewOnPremise(dialog360.Config{BaseURL: ch.BaseURL, APIKey: ch.APIKey.Reveal(), Namespace: ch.TemplateNamespace, HTTP: client})
 	default:
 		return demo.New(demo.Config{Deliver: deliver, Replies: cfg.DemoReplies})
 	}

@@ -81,14 +81,20 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	s.commits = store.NewBatcher(b.Store, writers, 256)
 	sendWorker := sender.NewWorker(b.Store, s.commits, s.providers, gov, cfg.SendBackoffCap(), log.With("component", "sender"))
 	river.AddWorker(workers, sendWorker)
+	cat, err := s.templateCatalogue(workers, sendWorker, names)
+	if err != nil {
+		return nil, err
+	}
 	river.AddWorker(workers, sender.NewMarkReadWorker(s.providers))
 	mediaSvc, periodic, err := newMedia(cfg, b.Store, workers, s.providers, m, log)
 	if err != nil {
 		return nil, err
 	}
 	s.events = newEvents(cfg, b.Store, s.commits, workers, log.With("component", "subscriber"))
+	periodic = append(periodic, s.events.periodic()...)
+	periodic = append(periodic, templatePeriodicJobs(cfg)...)
 	q, err := b.NewQueue(queue.Config{Workers: workers, MaxWorkers: cfg.QueueWorkers(), Logger: log.With("component", "queue"),
-		PeriodicJobs: append(periodic, s.events.periodic()...)})
+		PeriodicJobs: periodic})
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +114,7 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	s.ingester = inbound.NewIngester(b.Store, q, proc, m, log.With("component", "ingest"), inbound.IngesterConfig{Writers: ingestWriters})
 	s.sender = sender.NewService(b.Store, q, s.commits, names, s.providers)
 	s.sender.SetFiles(mediaSvc)
+	s.useTemplates(cat, q)
 
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)

@@ -107,7 +107,7 @@ func setup(t *testing.T, db string, env map[string]string) *stack {
 	if db == "postgres" && os.Getenv("WAGATE_TEST_POSTGRES_URL") == "" {
 		t.Skip("WAGATE_TEST_POSTGRES_URL is not set")
 	}
-	e := map[string]string{"WAGATE_SUBSCRIBER_ALLOW_CIDRS": "127.0.0.1", "WAGATE_SUBSCRIBER_MIN_BACKOFF": "20ms",
+	e := map[string]string{"WAGATE_WINDOW_CHECK": "false", "WAGATE_SUBSCRIBER_ALLOW_CIDRS": "127.0.0.1", "WAGATE_SUBSCRIBER_MIN_BACKOFF": "20ms",
 		"WAGATE_SUBSCRIBER_MAX_BACKOFF": "100ms", "WAGATE_SUBSCRIBER_TIMEOUT": "2s"}
 	for k, v := range env {
 		e[k] = v

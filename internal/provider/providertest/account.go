@@ -306,34 +306,3 @@ func (s *Server) handleSubscribedApps(w http.ResponseWriter, r *http.Request, bo
 		writeJSON(w, http.StatusOK, map[string]bool{"success": true})
 	}
 }
-
-// handleTemplates lists the known templates: Meta's message_templates or 360dialog's v1/configs/templates.
-func (s *Server) handleTemplates(w http.ResponseWriter, r *http.Request, _ []byte) {
-	s.mu.Lock()
-	ts := append([]Template(nil), s.templates...)
-	s.mu.Unlock()
-	q := r.URL.Query()
-	if s.opts.Kind == KindMeta {
-		data := []map[string]any{}
-		for _, t := range ts {
-			if n := q.Get("name"); n != "" && !strings.Contains(t.Name, n) ||
-				q.Get("status") != "" && !strings.EqualFold(q.Get("status"), t.Status) ||
-				q.Get("language") != "" && q.Get("language") != t.Language {
-				continue
-			}
-			data = append(data, map[string]any{"name": t.Name, "language": t.Language, "status": t.Status,
-				"category": t.Category, "id": t.ID, "components": []any{}})
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"data": data,
-			"paging": map[string]any{"cursors": map[string]string{"before": "MAZDZD", "after": "MAZDZD"}}})
-		return
-	}
-	list := []map[string]any{}
-	for _, t := range ts {
-		list = append(list, map[string]any{"name": t.Name, "language": t.Language,
-			"status": strings.ToLower(t.Status), "category": t.Category, "namespace": "providertest_namespace",
-			"id": t.ID, "components": []any{}, "rejected_reason": "NONE"})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": len(list), "filters": map[string]any{}, "limit": 1000,
-		"offset": 0, "sort": []string{"id"}, "total": len(list), "waba_templates": list})
-}

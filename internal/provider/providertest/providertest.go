@@ -3,6 +3,7 @@ package providertest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -171,6 +172,10 @@ type Template struct {
 	Language string // e.g. en_US
 	Category string // MARKETING, UTILITY, AUTHENTICATION (default UTILITY)
 	Status   string // APPROVED (default), PAUSED, DISABLED, PENDING, REJECTED
+	// Components is the definition as the list shows it (default: a body without placeholders).
+	Components json.RawMessage
+	// ParameterFormat is POSITIONAL or NAMED; "" leaves the field out of the list, as older accounts do.
+	ParameterFormat string
 }
 
 // Server is a running fake provider. All methods are safe for concurrent use.
