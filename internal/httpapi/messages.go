@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -86,13 +85,9 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSendBody))
+	body, err := a.sendBody(w, r)
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return ErrBodyTooLarge
-		}
-		return &Error{Status: http.StatusBadRequest, Code: "unreadable_body", Message: "could not read the request body"}
+		return err
 	}
 	if done, err := a.sendTemplateForms(w, r, body, wait); done {
 		return err

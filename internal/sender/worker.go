@@ -132,13 +132,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 			return river.JobSnooze(0)
 		}
 	}
-	out, err = w.withFile(ctx, m.Channel, p, out)
-	var res provider.SendResult
-	if err == nil {
-		cctx, cancel := context.WithTimeout(ctx, SendTimeout)
-		res, err = p.Send(cctx, out)
-		cancel()
-	}
+	res, out, err := w.sendResolved(ctx, m.Channel, p, out)
 	if err == nil {
 		w.gov.Success(m.Channel, out.To)
 		// No job completion in this transaction: a job run again after a crash finds the message no longer

@@ -164,7 +164,7 @@ type querier interface {
 type pgConn struct{ q querier }
 
 func (c pgConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	tag, err := c.q.Exec(ctx, q, args...)
+	tag, err := c.q.Exec(ctx, q, store.TextArgs(args)...)
 	if err != nil {
 		return 0, err
 	}
@@ -172,7 +172,7 @@ func (c pgConn) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 }
 
 func (c pgConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	rows, err := c.q.Query(ctx, q, args...)
+	rows, err := c.q.Query(ctx, q, store.TextArgs(args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (c pgConn) Query(ctx context.Context, q string, args ...any) (store.Rows, e
 }
 
 func (c pgConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
-	return pgRow{c.q.QueryRow(ctx, q, args...)}
+	return pgRow{c.q.QueryRow(ctx, q, store.TextArgs(args)...)}
 }
 
 type pgRow struct{ r pgx.Row }

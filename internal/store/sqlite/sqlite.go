@@ -176,7 +176,7 @@ type sqlConn struct {
 }
 
 func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	q, args = c.rb.rebind(q, args)
+	q, args = c.rb.rebind(q, store.TextArgs(args))
 	res, err := c.e.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -185,7 +185,7 @@ func (c sqlConn) Exec(ctx context.Context, q string, args ...any) (int64, error)
 }
 
 func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	q, args = c.rb.rebind(q, args)
+	q, args = c.rb.rebind(q, store.TextArgs(args))
 	rows, err := c.e.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func (c sqlConn) Query(ctx context.Context, q string, args ...any) (store.Rows, 
 }
 
 func (c sqlConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
-	q, args = c.rb.rebind(q, args)
+	q, args = c.rb.rebind(q, store.TextArgs(args))
 	return sqlRow{c.e.QueryRowContext(ctx, q, args...)}
 }
 

@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		"NoticeList":               testNotices,
 		"BadCursor":                testBadCursor,
 		"Media":                    testMedia,
+		"TextAndUploadReuse":       testTextAndUploadReuse,
 		"Subscriptions":            testSubscriptions,
 		"TemplatesAndWindows":      testTemplatesAndWindows,
 	}
