@@ -293,4 +293,3 @@ func (a *API) syncTemplates(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]any{"results": []templates.SyncResult{res}})
 	return nil
 }
-
