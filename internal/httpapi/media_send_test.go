@@ -80,7 +80,7 @@ func TestMediaSend_MultipartAndInlineFilesAreCheckedStoredAndSentByID(t *testing
 	t.Parallel()
 	fake := providertest.New(t, providertest.Options{Kind: providertest.KindMeta, AccessToken: "meta-token"})
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", map[string]string{
-		"WAGATE_PROVIDER": "meta", "WHATSAPP_ACCESS_TOKEN": "meta-token", "WHATSAPP_PHONE_NUMBER_ID": providertest.DefaultPhoneNumberID,
+		"WAGATE_WINDOW_CHECK": "false", "WAGATE_PROVIDER": "meta", "WHATSAPP_ACCESS_TOKEN": "meta-token", "WHATSAPP_PHONE_NUMBER_ID": providertest.DefaultPhoneNumberID,
 		"WAGATE_WABA_ID": providertest.DefaultWABAID, "WAGATE_PROVIDER_BASE_URL": fake.URL(), "WAGATE_API_TOKEN": "api-token"})
 
 	// A multipart send: the file is stored, uploaded, and the message sent by the provider's id.
