@@ -17,10 +17,8 @@ const (
 	received_count = $6, stored_count = $7, status_count = $8, updated_count = $9, notice_count = $10 WHERE id = $1`
 	sqlEventColumns = `id, channel, auth_channels, received_at, remote_addr, content_type, shape, state, error,
 	attempts, processed_at, received_count, stored_count, status_count, updated_count, notice_count`
-	sqlEventGet       = `SELECT ` + sqlEventColumns + `, body FROM events WHERE id = $1`
-	sqlEventMarkRetry = `UPDATE events SET state = 'pending', error = $2 WHERE id = $1`
-	sqlEventList      = `SELECT ` + sqlEventColumns + ` FROM events
-	WHERE (CAST($1 AS TEXT) = '' OR state = $1) AND (CAST($2 AS TEXT) = '' OR id < $2) ORDER BY id DESC LIMIT $3`
+	sqlEventGet          = `SELECT ` + sqlEventColumns + `, body FROM events WHERE id = $1`
+	sqlEventMarkRetry    = `UPDATE events SET state = 'pending', error = $2 WHERE id = $1`
 	sqlEventCountByState = `SELECT state, COUNT(*) FROM events GROUP BY state`
 )
 
@@ -140,41 +138,19 @@ type EventFilter struct {
 
 // EventList lists events newest first, without bodies.
 func (s *Store) EventList(ctx context.Context, f EventFilter) (Page[Event], error) {
-	limit := clampLimit(f.Limit)
-	rows, err := s.drv.Read().Query(ctx, sqlEventList, f.State, f.Cursor, limit+1)
-	if err != nil {
-		return Page[Event]{}, fmt.Errorf("event list: %w", err)
-	}
-	defer rows.Close()
-	page := Page[Event]{Items: []Event{}}
-	for rows.Next() {
-		var ev Event
-		var auth string
-		var recv, proc int64
-		c := &ev.Counts
-		if err := rows.Scan(&ev.ID, &ev.Channel, &auth, &recv, &ev.RemoteAddr, &ev.ContentType, &ev.Shape, &ev.State,
-			&ev.Error, &ev.Attempts, &proc, &c.Received, &c.Stored, &c.Statuses, &c.Updated, &c.Notices); err != nil {
-			return Page[Event]{}, fmt.Errorf("event list scan: %w", err)
-		}
-		ev.AuthChannels = splitList(auth)
-		ev.ReceivedAt, ev.ProcessedAt = fromMS(recv), fromMS(proc)
-		page.Items = append(page.Items, ev)
-	}
-	if err := rows.Err(); err != nil {
-		return Page[Event]{}, fmt.Errorf("event list: %w", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		page.Next = page.Items[limit-1].ID
-	}
-	return page, nil
+	return s.EventSearch(ctx, EventQuery{State: f.State, Cursor: f.Cursor, Limit: f.Limit})
 }
 
 // EventCounts returns how many events are in each state.
 func (s *Store) EventCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.drv.Read().Query(ctx, sqlEventCountByState)
+	return s.countByState(ctx, sqlEventCountByState, "event counts")
+}
+
+// countByState runs a query of (state, count) rows.
+func (s *Store) countByState(ctx context.Context, q, what string) (map[string]int, error) {
+	rows, err := s.drv.Read().Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("event counts: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
@@ -182,7 +158,7 @@ func (s *Store) EventCounts(ctx context.Context) (map[string]int, error) {
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("event counts scan: %w", err)
+			return nil, fmt.Errorf("%s scan: %w", what, err)
 		}
 		out[st] = n
 	}

@@ -426,21 +426,7 @@ func (s *Store) DeliveryFailedIDs(ctx context.Context, q Conn, subscriptionID st
 
 // DeliveryCounts returns how many deliveries are in each state.
 func (s *Store) DeliveryCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.drv.Read().Query(ctx, sqlDeliveryCountByState)
-	if err != nil {
-		return nil, fmt.Errorf("delivery counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("delivery counts scan: %w", err)
-		}
-		out[st] = n
-	}
-	return out, rows.Err()
+	return s.countByState(ctx, sqlDeliveryCountByState, "delivery counts")
 }
 
 func scanDelivery(r Row) (Delivery, error) {
