@@ -70,6 +70,7 @@ func channelFields() []fieldSpec {
 		{"webhook_secret", []string{"WAGATE_WEBHOOK_SECRET", "WHATSAPP_WEBHOOK_SECRET"}, true, func(c *Channel) *string { return (*string)(&c.WebhookSecret) }},
 		{"verify_token", []string{"WAGATE_WEBHOOK_VERIFY_TOKEN", "WHATSAPP_WEBHOOK_VERIFY_TOKEN"}, true, func(c *Channel) *string { return (*string)(&c.VerifyToken) }},
 		{"rate_per_second", []string{"WAGATE_RATE_PER_SECOND"}, false, func(c *Channel) *string { return &c.rateRaw }},
+		{"read_receipts", []string{"WAGATE_READ_RECEIPTS"}, false, func(c *Channel) *string { return &c.readReceiptsRaw }},
 	}
 }
 
@@ -186,6 +187,7 @@ type fileChannel struct {
 	VerifyToken       string      `json:"verify_token"`
 	VerifyTokenFile   string      `json:"verify_token_file"`
 	RatePerSecond     json.Number `json:"rate_per_second"`
+	ReadReceipts      *bool       `json:"read_receipts"`
 }
 
 // value returns the channel's value for key and, for secrets, the path given by "key_file".
@@ -217,6 +219,11 @@ func (fc *fileChannel) value(key string) (val, path string) {
 		return fc.VerifyToken, fc.VerifyTokenFile
 	case "rate_per_second":
 		return string(fc.RatePerSecond), ""
+	case "read_receipts":
+		if fc.ReadReceipts == nil {
+			return "", ""
+		}
+		return strconv.FormatBool(*fc.ReadReceipts), ""
 	}
 	return "", ""
 }
@@ -675,6 +682,15 @@ func (l *loader) channels(cfg *Config, o *origins, path string, fileChannels []f
 				l.fail("%s: %q is not a rate from 0 to 1000 messages per second (0 turns pacing off)", describeSet(o.channels[i], path, "rate_per_second"), r)
 			} else {
 				ch.RatePerSecond = v
+			}
+		}
+		ch.ReadReceipts = nil
+		if r := strings.TrimSpace(ch.readReceiptsRaw); r != "" {
+			v, err := strconv.ParseBool(r)
+			if err != nil {
+				l.fail("%s: %q is not true or false", describeSet(o.channels[i], path, "read_receipts"), r)
+			} else {
+				ch.ReadReceipts = &v
 			}
 		}
 		o.channels[i].name = ch.Name
