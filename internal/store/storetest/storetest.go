@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		"BadCursor":                testBadCursor,
 		"Media":                    testMedia,
 		"Subscriptions":            testSubscriptions,
+		"EmitBatch":                testEmitBatch,
 	}
 	for name, fn := range accessTests {
 		tests[name] = fn
