@@ -270,7 +270,20 @@ type Channel struct {
 
 	// windowRaw is WindowCheck as written, parsed after loading.
 	windowRaw string
+
+	// ReadReceipts says whether marking a conversation read (POST /v1/conversations/{id}/read) also sends a
+	// read mark to WhatsApp, so that the contact sees blue ticks; false keeps reads private to wagate.
+	// Env WAGATE_READ_RECEIPTS; file "read_receipts" (true or false); default true (nil: true, also in a
+	// hand-built Config). Read it with SendsReadReceipts.
+	ReadReceipts *bool
+
+	// readReceiptsRaw is ReadReceipts as written, parsed after loading.
+	readReceiptsRaw string
 }
+
+// SendsReadReceipts reports whether marking a conversation read sends a read mark to WhatsApp (ReadReceipts,
+// true when unset).
+func (ch *Channel) SendsReadReceipts() bool { return ch.ReadReceipts == nil || *ch.ReadReceipts }
 
 // Demo reports whether the channel's provider is simulated.
 func (ch *Channel) Demo() bool { return ch.Provider == ProviderDemo }

@@ -72,6 +72,7 @@ func channelFields() []fieldSpec {
 		{"rate_per_second", []string{"WAGATE_RATE_PER_SECOND"}, false, func(c *Channel) *string { return &c.rateRaw }},
 		{"template_namespace", []string{"WAGATE_TEMPLATE_NAMESPACE"}, false, func(c *Channel) *string { return &c.TemplateNamespace }},
 		{"window_check", []string{"WAGATE_WINDOW_CHECK"}, false, func(c *Channel) *string { return &c.windowRaw }},
+		{"read_receipts", []string{"WAGATE_READ_RECEIPTS"}, false, func(c *Channel) *string { return &c.readReceiptsRaw }},
 	}
 }
 
@@ -190,6 +191,7 @@ type fileChannel struct {
 	RatePerSecond     json.Number `json:"rate_per_second"`
 	TemplateNamespace string      `json:"template_namespace"`
 	WindowCheck       *bool       `json:"window_check"`
+	ReadReceipts      *bool       `json:"read_receipts"`
 }
 
 // value returns the channel's value for key and, for secrets, the path given by "key_file".
@@ -228,6 +230,11 @@ func (fc *fileChannel) value(key string) (val, path string) {
 			return "", ""
 		}
 		return strconv.FormatBool(*fc.WindowCheck), ""
+	case "read_receipts":
+		if fc.ReadReceipts == nil {
+			return "", ""
+		}
+		return strconv.FormatBool(*fc.ReadReceipts), ""
 	}
 	return "", ""
 }
@@ -703,6 +710,15 @@ func (l *loader) channels(cfg *Config, o *origins, path string, fileChannels []f
 				ch.WindowCheck = v
 			} else {
 				l.fail("%s: %q is not true or false", describeSet(o.channels[i], path, "window_check"), r)
+			}
+		}
+		ch.ReadReceipts = nil
+		if r := strings.TrimSpace(ch.readReceiptsRaw); r != "" {
+			v, err := strconv.ParseBool(r)
+			if err != nil {
+				l.fail("%s: %q is not true or false", describeSet(o.channels[i], path, "read_receipts"), r)
+			} else {
+				ch.ReadReceipts = &v
 			}
 		}
 		o.channels[i].name = ch.Name

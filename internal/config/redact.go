@@ -49,6 +49,7 @@ func (ch *Channel) redacted() map[string]any {
 		"webhook_secret":  ch.WebhookSecret.String(),
 		"verify_token":    ch.VerifyToken.String(),
 		"rate_per_second": ch.RatePerSecond,
+		"read_receipts":   ch.SendsReadReceipts(),
 	}
 	m["template_namespace"], m["window_check"] = ch.TemplateNamespace, ch.WindowCheck
 	return m

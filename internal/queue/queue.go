@@ -45,6 +45,7 @@ const RescueAfter = JobTimeout + time.Minute
 // Queue is River on wagate's database.
 type Queue struct {
 	insertTx   func(ctx context.Context, tx store.Tx, args river.JobArgs, opts *river.InsertOpts) error
+	insertMany func(ctx context.Context, tx store.Tx, args []river.JobArgs) error
 	start      func(ctx context.Context) error
 	stop       func(ctx context.Context) error
 	migrate    func(ctx context.Context) error
@@ -156,6 +157,13 @@ func build[TTx any](drv riverdriver.Driver[TTx], client *river.Client[TTx], canP
 				return fmt.Errorf("queue: insert %s: %w", args.Kind(), err)
 			}
 			return nil
+		},
+		insertMany: func(ctx context.Context, tx store.Tx, args []river.JobArgs) error {
+			t, ok := tx.Raw().(TTx)
+			if !ok {
+				return fmt.Errorf("queue: transaction %T does not belong to this database", tx.Raw())
+			}
+			return insertManyTx(ctx, client, t, args)
 		},
 		migrate: func(ctx context.Context) error {
 			m, err := rivermigrate.New(drv, nil)

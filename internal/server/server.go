@@ -119,7 +119,8 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	mux := http.NewServeMux()
 	inbound.NewReceiver(proc, s.ingester, cfg.MaxWebhookBody, m, log.With("component", "webhook")).Register(mux)
 	s.api = httpapi.New(httpapi.Options{Store: b.Store, Token: cfg.APIToken.Reveal(), Replay: s.Replay, Sender: s.sender,
-		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg), Subscriptions: s.events.svc})
+		Channels: channelDirectory{s}, Log: log.With("component", "api"), Access: AccessOptions(cfg), Subscriptions: s.events.svc,
+		ReadReceipts: ReadReceipts(cfg)})
 	s.api.SetMedia(mediaSvc)
 	s.api.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

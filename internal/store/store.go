@@ -39,7 +39,7 @@ func (s *Store) Close() error { return s.drv.Close() }
 func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = s.drv.InTx(ctx, fn)
+		err = s.inTx(ctx, fn)
 		if err == nil || !s.drv.Retryable(err) || ctx.Err() != nil {
 			return err
 		}

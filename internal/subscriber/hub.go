@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/wagate/wagate/internal/queue"
 	"github.com/wagate/wagate/internal/store"
 )
@@ -23,7 +25,10 @@ type Hub struct {
 	subs atomic.Pointer[[]store.Subscription]
 }
 
-var _ store.Emitter = (*Hub)(nil)
+var (
+	_ store.Emitter          = (*Hub)(nil)
+	_ store.DeliveryEnqueuer = (*Hub)(nil)
+)
 
 // NewHub returns a hub with no subscriptions loaded; call Refresh.
 func NewHub(st *store.Store, q *queue.Queue, log *slog.Logger) *Hub {
@@ -101,25 +106,29 @@ func (h *Hub) Emit(ctx context.Context, tx store.Tx, ev *store.DomainEvent) erro
 	if err != nil {
 		return err
 	}
-	ae := &store.AppEvent{Type: ev.Type, Channel: ev.Channel, ConversationID: ev.ConversationID, SourceEventID: ev.SourceEventID, Data: data}
-	if err := h.st.AppEventInsert(ctx, tx, ae); err != nil {
+	ids := make([]string, len(match))
+	for i, s := range match {
+		ids[i] = s.ID
+	}
+	ed := store.EventDeliveries{Subscriptions: ids, Event: store.AppEvent{Type: ev.Type, Channel: ev.Channel,
+		ConversationID: ev.ConversationID, SourceEventID: ev.SourceEventID, Data: data}}
+	if h.st.EmitDefer(tx, ed) {
+		return nil // written with the transaction's other events just before it commits
+	}
+	deliveries, err := h.st.AppEventsInsert(ctx, tx, []store.EventDeliveries{ed})
+	if err != nil {
 		return err
 	}
-	for _, s := range match {
-		if err := h.enqueue(ctx, tx, s.ID, ae.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return h.EnqueueDeliveries(ctx, tx, deliveries)
 }
 
-// enqueue records a pending delivery of event to subscription and its job.
-func (h *Hub) enqueue(ctx context.Context, tx store.Tx, subscriptionID, eventID string) error {
-	d := &store.Delivery{SubscriptionID: subscriptionID, EventID: eventID}
-	if err := h.st.DeliveryInsert(ctx, tx, d); err != nil {
-		return err
+// EnqueueDeliveries enqueues the jobs of pending deliveries in tx, with one statement.
+func (h *Hub) EnqueueDeliveries(ctx context.Context, tx store.Tx, deliveryIDs []string) error {
+	args := make([]river.JobArgs, len(deliveryIDs))
+	for i, id := range deliveryIDs {
+		args[i] = DeliverArgs{DeliveryID: id}
 	}
-	return h.q.InsertTx(ctx, tx, DeliverArgs{DeliveryID: d.ID}, nil)
+	return h.q.InsertManyTx(ctx, tx, args)
 }
 
 // eventData is the "data" of an event in wagate's format.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		"TextAndUploadReuse":       testTextAndUploadReuse,
 		"Subscriptions":            testSubscriptions,
 		"TemplatesAndWindows":      testTemplatesAndWindows,
+		"EmitBatch":                testEmitBatch,
 	}
 	for name, fn := range accessTests {
 		tests[name] = fn

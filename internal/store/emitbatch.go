@@ -1,0 +1,217 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// EventDeliveries is a domain event to record with the subscriptions it goes to: one pending delivery each.
+type EventDeliveries struct {
+	Event         AppEvent
+	Subscriptions []string
+}
+
+// DeliveryEnqueuer is implemented by an Emitter that defers its events (see EmitDefer): after the events and
+// their deliveries of a transaction are written, EnqueueDeliveries enqueues the delivery jobs in the same
+// transaction.
+type DeliveryEnqueuer interface {
+	EnqueueDeliveries(ctx context.Context, tx Tx, deliveryIDs []string) error
+}
+
+// emitTx is the transaction Store.InTx hands out while an emitter is installed. It collects the domain events
+// emitted in it, which are written together, with multi-row statements, just before the transaction commits:
+// a webhook batch of hundreds of messages costs a handful of round trips instead of several per message.
+type emitTx struct {
+	Tx
+	pending []EventDeliveries
+}
+
+// EmitDefer queues e to be written, with its deliveries and their jobs, at the end of tx (before it commits),
+// and reports whether it did; it does not when tx was not begun by Store.InTx with a DeliveryEnqueuer
+// emitter installed, and the caller then writes e itself (AppEventsInsert).
+func (s *Store) EmitDefer(tx Tx, e EventDeliveries) bool {
+	t, ok := tx.(*emitTx)
+	if !ok {
+		return false
+	}
+	t.pending = append(t.pending, e)
+	return true
+}
+
+// inTx runs fn in the driver's transaction; with an emitter that enqueues deliveries, the events fn emitted
+// are written after fn returns and before the commit.
+func (s *Store) inTx(ctx context.Context, fn func(Tx) error) error {
+	enq, ok := s.emit.(DeliveryEnqueuer)
+	if !ok {
+		return s.drv.InTx(ctx, fn)
+	}
+	return s.drv.InTx(ctx, func(tx Tx) error {
+		t := &emitTx{Tx: tx}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if len(t.pending) == 0 {
+			return nil
+		}
+		ids, err := s.AppEventsInsert(ctx, tx, t.pending)
+		if err != nil {
+			return err
+		}
+		return enq.EnqueueDeliveries(ctx, tx, ids)
+	})
+}
+
+// Rows per multi-row statement: far below both databases' limits on bound parameters.
+const emitChunk = 200
+
+const (
+	sqlAppEventInsertHead = `INSERT INTO app_events (id, type, channel, conversation_id, sequence, source_event_id, data, created_at) VALUES `
+	sqlDeliveryInsertHead = `INSERT INTO deliveries (id, subscription_id, event_id, state, started_at, created_at, updated_at) VALUES `
+	sqlConvSeqAddHead     = `INSERT INTO subscriber_conversations (conversation_id, sequence) VALUES `
+	sqlConvSeqAddTail     = ` ON CONFLICT (conversation_id) DO UPDATE SET sequence = subscriber_conversations.sequence + excluded.sequence
+	RETURNING conversation_id, sequence`
+)
+
+// AppEventsInsert records events and one pending delivery per event and subscription, with a few multi-row
+// statements, and returns the deliveries' ids in order (event by event, subscription by subscription). Ids
+// and times left empty are assigned; events of a conversation take its next sequence numbers in the order
+// given.
+func (s *Store) AppEventsInsert(ctx context.Context, tx Tx, evs []EventDeliveries) ([]string, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	now := s.now()
+	if err := s.assignSequences(ctx, tx, evs); err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		e := &evs[i].Event
+		if e.ID == "" {
+			e.ID = NewID()
+		}
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = now
+		}
+	}
+	for chunk := range slices.Chunk(evs, emitChunk) {
+		var q strings.Builder
+		q.WriteString(sqlAppEventInsertHead)
+		args := make([]any, 0, len(chunk)*8)
+		for i := range chunk {
+			e := &chunk[i].Event
+			data := e.Data
+			if data == nil {
+				data = []byte("{}")
+			}
+			placeholders(&q, i, len(args), 8)
+			args = append(args, e.ID, e.Type, e.Channel, e.ConversationID, e.Sequence, e.SourceEventID, string(data), ms(e.CreatedAt))
+		}
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return nil, fmt.Errorf("app events insert: %w", err)
+		}
+	}
+	type row struct{ id, sub, event string }
+	var rows []row
+	for i := range evs {
+		for _, sub := range evs[i].Subscriptions {
+			rows = append(rows, row{NewID(), sub, evs[i].Event.ID})
+		}
+	}
+	ids := make([]string, 0, len(rows))
+	for chunk := range slices.Chunk(rows, emitChunk) {
+		var q strings.Builder
+		q.WriteString(sqlDeliveryInsertHead)
+		args := make([]any, 0, len(chunk)*5)
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+5, n+5)
+			args = append(args, r.id, r.sub, r.event, DeliveryPending, ms(now))
+			ids = append(ids, r.id)
+		}
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return nil, fmt.Errorf("deliveries insert: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+// assignSequences gives the events that belong to a conversation and have no sequence yet their
+// conversation's next numbers, with one upsert per chunk of conversations. Conversations are locked in id
+// order, so that concurrent transactions cannot deadlock on them.
+func (s *Store) assignSequences(ctx context.Context, tx Tx, evs []EventDeliveries) error {
+	counts := map[string]int64{}
+	for i := range evs {
+		if e := &evs[i].Event; e.ConversationID != "" && e.Sequence == 0 {
+			counts[e.ConversationID]++
+		}
+	}
+	if len(counts) == 0 {
+		return nil
+	}
+	convs := make([]string, 0, len(counts))
+	for c := range counts {
+		convs = append(convs, c)
+	}
+	slices.SortFunc(convs, cmp.Compare[string])
+	next := make(map[string]int64, len(convs)) // the first number each conversation's events take
+	for chunk := range slices.Chunk(convs, emitChunk) {
+		var q strings.Builder
+		q.WriteString(sqlConvSeqAddHead)
+		args := make([]any, 0, len(chunk)*2)
+		for i, c := range chunk {
+			placeholders(&q, i, len(args), 2)
+			args = append(args, c, counts[c])
+		}
+		q.WriteString(sqlConvSeqAddTail)
+		rows, err := tx.Query(ctx, q.String(), args...)
+		if err != nil {
+			return fmt.Errorf("event sequences: %w", err)
+		}
+		for rows.Next() {
+			var c string
+			var last int64
+			if err := rows.Scan(&c, &last); err != nil {
+				rows.Close()
+				return fmt.Errorf("event sequences scan: %w", err)
+			}
+			next[c] = last - counts[c] + 1
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("event sequences: %w", err)
+		}
+	}
+	for i := range evs {
+		if e := &evs[i].Event; e.ConversationID != "" && e.Sequence == 0 {
+			n, ok := next[e.ConversationID]
+			if !ok {
+				return fmt.Errorf("event sequences: conversation %s was not numbered", e.ConversationID)
+			}
+			e.Sequence = n
+			next[e.ConversationID] = n + 1
+		}
+	}
+	return nil
+}
+
+// placeholders writes the i-th row's "($n+1, ..., $n+cols)" of a multi-row VALUES list.
+func placeholders(q *strings.Builder, i, n, cols int) {
+	if i > 0 {
+		q.WriteString(", ")
+	}
+	q.WriteByte('(')
+	for c := 1; c <= cols; c++ {
+		if c > 1 {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(q, "$%d", n+c)
+	}
+	q.WriteByte(')')
+}
