@@ -2,9 +2,7 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/wagate/wagate/internal/store"
@@ -15,16 +13,11 @@ import (
 var (
 	ErrBadSubscription = &Error{Status: http.StatusBadRequest, Code: "invalid_subscription", Message: "the subscription is not valid",
 		Fix: "correct the fields listed in details"}
-	ErrBadBody = &Error{Status: http.StatusBadRequest, Code: "invalid_body", Message: "the body is not a JSON object of the documented fields",
-		Fix: "send a JSON object; see the README for the fields"}
 	ErrDeliveryNotFailed = &Error{Status: http.StatusConflict, Code: "delivery_not_failed", Message: "only a failed delivery can be replayed",
 		Fix: "wait for a pending delivery to finish; a delivered one needs no replay"}
 	ErrBadDeliveryState = &Error{Status: http.StatusBadRequest, Code: "invalid_state", Message: "state must be pending, delivered or failed",
 		Fix: "omit state to list every delivery"}
 )
-
-// maxSubscriptionBody bounds a subscription request.
-const maxSubscriptionBody = 64 << 10
 
 func (a *API) registerSubscriptions(h route) {
 	if a.subs == nil {
@@ -51,20 +44,14 @@ type subscriptionView struct {
 	Secret    string `json:"secret,omitempty"`
 }
 
-func decodeStrict(r *http.Request, v any) error {
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxSubscriptionBody+1))
-	if err != nil || len(b) > maxSubscriptionBody {
-		return ErrBadBody
+// decodeBody reads a small request body and decodes it strictly into v.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := readSmallBody(w, r)
+	if err != nil {
+		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		e := *ErrBadBody
-		e.Detail = err.Error()
-		return &e
-	}
-	if dec.More() {
-		return ErrBadBody
+	if e := decodeObject(body, v); e != nil {
+		return e
 	}
 	return nil
 }
@@ -100,7 +87,7 @@ func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) createSubscription(w http.ResponseWriter, r *http.Request) error {
 	var in subscriber.Input
-	if err := decodeStrict(r, &in); err != nil {
+	if err := decodeBody(w, r, &in); err != nil {
 		return err
 	}
 	sub, err := a.subs.Create(r.Context(), in)
@@ -126,7 +113,7 @@ func (a *API) getSubscription(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) updateSubscription(w http.ResponseWriter, r *http.Request) error {
 	var p subscriber.Patch
-	if err := decodeStrict(r, &p); err != nil {
+	if err := decodeBody(w, r, &p); err != nil {
 		return err
 	}
 	sub, err := a.subs.Update(r.Context(), r.PathValue("id"), p)
@@ -211,12 +198,13 @@ func (a *API) replayDeliveries(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Subscription string `json:"subscription"`
 	}
-	if r.ContentLength != 0 {
-		if err := decodeStrict(r, &in); err != nil && !errors.Is(err, io.EOF) {
-			var e *Error
-			if !errors.As(err, &e) || e.Detail != "EOF" {
-				return err
-			}
+	body, err := readSmallBody(w, r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if e := decodeObject(body, &in); e != nil {
+			return e
 		}
 	}
 	if in.Subscription == "" {

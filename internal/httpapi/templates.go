@@ -144,7 +144,7 @@ func (a *API) sendTemplateForms(w http.ResponseWriter, r *http.Request, body []b
 		req, sreq.Template, err = decodeShortForm(top)
 	} else if fb, ok := top["fallback_template"]; ok {
 		sreq.Fallback = new(templates.Simple)
-		if err := strictJSON(fb, sreq.Fallback); err != nil || sreq.Fallback.Name == "" || sreq.Fallback.Language == "" {
+		if e := decodeObject(fb, sreq.Fallback); e != nil || sreq.Fallback.Name == "" || sreq.Fallback.Language == "" {
 			return true, fieldError("fallback_template", `must be {"name":"...","language":"...","params":...}: a template to send instead when the window is closed`)
 		}
 		delete(top, "fallback_template")
@@ -233,12 +233,6 @@ func decodeShortForm(top map[string]json.RawMessage) (outbound.Request, *templat
 	b, _ := json.Marshal(env)
 	req, err := outbound.Decode(b)
 	return req, t, err
-}
-
-func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	return d.Decode(v)
 }
 
 // listTemplates lists the synced templates: ?channel=, ?status= (APPROVED...), ?name=, ?language=.

@@ -23,7 +23,7 @@ var ErrUnknownChannel = errors.New("unknown channel")
 
 // ErrStoredFile is returned for media that name a file kept by wagate ("file") when the service was given no
 // Files (SetFiles): such a message could only fail at the provider.
-var ErrStoredFile = errors.New("media by wagate file id are not supported yet")
+var ErrStoredFile = errors.New("media by wagate file id need a media store, and this service has none")
 
 // ErrNotRetryable is returned when asked to retry a message that is not a failed outbound message.
 var ErrNotRetryable = errors.New("only failed outbound messages can be retried")
