@@ -164,3 +164,30 @@ func TestFailureLimiter_BlocksThenRecovers(t *testing.T) {
 		t.Fatalf("size %d after sweep", f.Size())
 	}
 }
+
+func TestPassword_HashAndVerify(t *testing.T) {
+	t.Parallel()
+	h, err := HashPassword("correct horse battery", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := HashPassword("correct horse battery", 1000)
+	if h == h2 || !strings.HasPrefix(h, "pbkdf2-sha256$1000$") {
+		t.Fatalf("hashes not salted or badly formed: %q %q", h, h2)
+	}
+	if ok, err := VerifyPassword(h, "correct horse battery"); !ok || err != nil {
+		t.Fatalf("right password refused: %v", err)
+	}
+	if ok, _ := VerifyPassword(h, "correct horse batterx"); ok {
+		t.Fatal("wrong password accepted")
+	}
+	for _, bad := range []string{"", "plain", "pbkdf2-sha256$x$a$b", "pbkdf2-sha256$1000$!!$b", "md5$1$a$b", "pbkdf2-sha256$99999999999$a$b"} {
+		if ok, err := VerifyPassword(bad, "x"); ok || !errors.Is(err, ErrBadHash) {
+			t.Fatalf("hash %q: %v %v", bad, ok, err)
+		}
+	}
+	if CheckPasswordPolicy("short") == nil || CheckPasswordPolicy(strings.Repeat("x", 300)) == nil ||
+		CheckPasswordPolicy("long enough pw") != nil {
+		t.Fatal("password policy")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -234,41 +233,5 @@ func (a *access) forget(id string) {
 	a.limiter.Forget(id)
 }
 
-// clientIP is the request's client address: the TCP peer, or, when the peer is a trusted proxy, the last
-// address of X-Forwarded-For that is not itself a trusted proxy.
-func (a *access) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
-	if !a.isTrusted(peer) {
-		return peer.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a malformed entry: trust nothing left of it
-		}
-		hop = hop.Unmap()
-		if !a.isTrusted(hop) {
-			return hop.String()
-		}
-		peer = hop
-	}
-	return peer.String()
-}
-
-func (a *access) isTrusted(ip netip.Addr) bool {
-	for _, p := range a.trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+// clientIP is the request's client address (auth.ClientIP with the trusted proxies).
+func (a *access) clientIP(r *http.Request) string { return auth.ClientIP(r, a.trusted) }

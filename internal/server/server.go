@@ -16,12 +16,14 @@ import (
 	"github.com/wagate/wagate/internal/health"
 	"github.com/wagate/wagate/internal/httpapi"
 	"github.com/wagate/wagate/internal/inbound"
+	"github.com/wagate/wagate/internal/live"
 	"github.com/wagate/wagate/internal/metrics"
 	"github.com/wagate/wagate/internal/provider"
 	"github.com/wagate/wagate/internal/provider/demo"
 	"github.com/wagate/wagate/internal/queue"
 	"github.com/wagate/wagate/internal/sender"
 	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/web"
 	"github.com/wagate/wagate/internal/webhook"
 )
 
@@ -41,6 +43,8 @@ type Server struct {
 	api       *httpapi.API
 	handler   http.Handler
 	events    *events
+	live      *live.Hub
+	web       *web.Handler
 }
 
 // Channels converts the configured channels to what the receiver needs.
@@ -58,6 +62,7 @@ func Channels(cfg *config.Config) []*inbound.Channel {
 func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 	m := metrics.New()
 	s := &Server{cfg: cfg, log: log, backend: b, metrics: m, providers: map[string]provider.Provider{}}
+	s.newLive()
 	proc := inbound.NewProcessor(b.Store, Channels(cfg))
 	s.proc = proc
 	client := providerHTTPClient()
@@ -123,6 +128,10 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 		ReadReceipts: ReadReceipts(cfg)})
 	s.api.SetMedia(mediaSvc)
 	s.api.Register(mux)
+	if s.web, err = s.newWeb(mediaSvc); err != nil {
+		return nil, err
+	}
+	s.web.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -198,6 +207,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	if wantsHTML(r) {
+		http.Redirect(w, r, "/inbox", http.StatusSeeOther)
+		return
+	}
 	type channel struct {
 		Name       string `json:"name"`
 		Provider   string `json:"provider"`
@@ -227,6 +240,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	s.ingester.Start()
 	go s.events.hub.Watch(ctx, subscriberRefresh)
+	go s.runLive(ctx)
+	s.announceSetup(ctx)
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

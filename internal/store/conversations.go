@@ -67,6 +67,7 @@ func (s *Store) conversationTouch(ctx context.Context, tx Tx, m *Message) error 
 	if err != nil {
 		return fmt.Errorf("conversation touch: %w", err)
 	}
+	s.changed(tx, Change{Kind: ChangeMessage, Channel: m.Channel, ConversationID: m.ConversationID, MessageID: m.ID})
 	return nil
 }
 

@@ -21,12 +21,13 @@ type DeliveryEnqueuer interface {
 	EnqueueDeliveries(ctx context.Context, tx Tx, deliveryIDs []string) error
 }
 
-// emitTx is the transaction Store.InTx hands out while an emitter is installed. It collects the domain events
+// emitTx is the transaction Store.InTx hands out while an emitter or a change sink is installed. It collects the domain events
 // emitted in it, which are written together, with multi-row statements, just before the transaction commits:
 // a webhook batch of hundreds of messages costs a handful of round trips instead of several per message.
 type emitTx struct {
 	Tx
 	pending []EventDeliveries
+	changes []Change // for the change sink
 }
 
 // EmitDefer queues e to be written, with its deliveries and their jobs, at the end of tx (before it commits),
@@ -34,34 +35,47 @@ type emitTx struct {
 // emitter installed, and the caller then writes e itself (AppEventsInsert).
 func (s *Store) EmitDefer(tx Tx, e EventDeliveries) bool {
 	t, ok := tx.(*emitTx)
-	if !ok {
+	if _, enq := s.emit.(DeliveryEnqueuer); !ok || !enq {
 		return false
 	}
 	t.pending = append(t.pending, e)
 	return true
 }
 
-// inTx runs fn in the driver's transaction; with an emitter that enqueues deliveries, the events fn emitted
-// are written after fn returns and before the commit.
+// inTx runs fn in the driver's transaction. With an emitter that enqueues deliveries, the events fn emitted
+// are written after fn returns and before the commit; with a change sink, it hears of fn's changes before and
+// after the commit.
 func (s *Store) inTx(ctx context.Context, fn func(Tx) error) error {
-	enq, ok := s.emit.(DeliveryEnqueuer)
-	if !ok {
+	enq, _ := s.emit.(DeliveryEnqueuer)
+	if enq == nil && s.changes == nil {
 		return s.drv.InTx(ctx, fn)
 	}
-	return s.drv.InTx(ctx, func(tx Tx) error {
+	var changes []Change
+	err := s.drv.InTx(ctx, func(tx Tx) error {
 		t := &emitTx{Tx: tx}
+		changes = nil
 		if err := fn(t); err != nil {
 			return err
 		}
-		if len(t.pending) == 0 {
-			return nil
+		if len(t.pending) > 0 {
+			ids, err := s.AppEventsInsert(ctx, tx, t.pending)
+			if err != nil {
+				return err
+			}
+			if err := enq.EnqueueDeliveries(ctx, tx, ids); err != nil {
+				return err
+			}
 		}
-		ids, err := s.AppEventsInsert(ctx, tx, t.pending)
-		if err != nil {
-			return err
+		if len(t.changes) > 0 {
+			changes = t.changes
+			return s.changes.BeforeCommit(ctx, tx, changes)
 		}
-		return enq.EnqueueDeliveries(ctx, tx, ids)
+		return nil
 	})
+	if err == nil && len(changes) > 0 {
+		s.changes.AfterCommit(changes)
+	}
+	return err
 }
 
 // Rows per multi-row statement: far below both databases' limits on bound parameters.

@@ -193,6 +193,7 @@ func (s *Store) ConversationMarkRead(ctx context.Context, id string) (Conversati
 		if n == 0 {
 			return fmt.Errorf("conversation %s: %w", id, ErrNotFound)
 		}
+		s.changed(tx, Change{Kind: ChangeRead, ConversationID: id})
 		err = tx.QueryRow(ctx, sqlConversationLastInbound, id).Scan(&lastIn)
 		if errors.Is(err, ErrNoRows) {
 			lastIn = ""

@@ -81,6 +81,7 @@ func (s *Store) receiptApplyTo(ctx context.Context, tx Tx, m *Message, eventID s
 		return ReceiptRecorded, nil
 	}
 	m.Status = e.Status
+	s.changed(tx, Change{Kind: ChangeStatus, Channel: m.Channel, ConversationID: m.ConversationID, MessageID: m.ID})
 	if err := s.emitStatus(ctx, tx, m, eventID, e); err != nil {
 		return "", err
 	}

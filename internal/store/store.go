@@ -15,6 +15,8 @@ type Store struct {
 	drv  Driver
 	now  func() time.Time
 	emit Emitter // nil: no domain events are recorded (see emit.go)
+	// changes hears of committed changes (see changes.go); nil: nobody follows them.
+	changes ChangeSink
 }
 
 // New returns a Store over drv. now is the clock (time.Now when nil).

@@ -1,0 +1,177 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wagate/wagate/internal/store"
+)
+
+// userTests are the conformance tests of web users and their sessions.
+var userTests = map[string]func(*testing.T, *store.Store){
+	"UserLifecycle":    testUserLifecycle,
+	"SessionLifecycle": testSessionLifecycle,
+	"ChangeFeed":       testChangeFeed,
+}
+
+func testUserLifecycle(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	if n, err := st.UserCount(ctx); err != nil || n != 0 {
+		t.Fatalf("empty store: %d users, %v", n, err)
+	}
+	u := store.User{Email: " Ana@Example.COM ", Name: "Ana", Role: "director", PasswordHash: "h1"}
+	if err := st.UserInsert(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ana@example.com" {
+		t.Fatalf("email not normalised: %q", u.Email)
+	}
+	dup := store.User{Email: "ANA@example.com", Role: "agent", PasswordHash: "h2"}
+	if err := st.UserInsert(ctx, &dup); !errors.Is(err, store.ErrUserExists) {
+		t.Fatalf("same email twice: %v", err)
+	}
+	if err := st.UserInsert(ctx, &store.User{Email: "b@example.com", Role: "agent"}); err == nil {
+		t.Fatal("user without password hash accepted")
+	}
+	got, err := st.UserGetByEmail(ctx, "ana@EXAMPLE.com")
+	if err != nil || got.ID != u.ID || got.Role != "director" || got.PasswordHash != "h1" || got.Disabled() {
+		t.Fatalf("by email: %+v %v", got, err)
+	}
+	if _, err := st.UserGetByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown email: %v", err)
+	}
+	if _, err := st.UserGet(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	got.Language, got.Role = "es", "agent"
+	if err := st.UserUpdate(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UserLoggedIn(ctx, u.ID, time.UnixMilli(1_700_000_000_000)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := st.UserList(ctx)
+	if err != nil || len(list) != 1 || list[0].Language != "es" || list[0].Role != "agent" ||
+		list[0].LastLoginAt.UnixMilli() != 1_700_000_000_000 {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	if err := st.UserUpdate(ctx, store.User{ID: "nope", Role: "agent", PasswordHash: "x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update unknown: %v", err)
+	}
+}
+
+func testSessionLifecycle(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	u := store.User{Email: "agent@example.com", Role: "agent", PasswordHash: "h"}
+	if err := st.UserInsert(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1_700_000_000_000).UTC()
+	for _, h := range []string{"s1", "s2"} {
+		if err := st.SessionInsert(ctx, store.WebSession{Hash: h, UserID: u.ID, CSRF: "c-" + h, CreatedAt: now,
+			ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ws, su, err := st.SessionGet(ctx, "s1", now)
+	if err != nil || ws.CSRF != "c-s1" || su.ID != u.ID || su.Email != u.Email || !ws.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("get: %+v %+v %v", ws, su, err)
+	}
+	if _, _, err := st.SessionGet(ctx, "s1", now.Add(time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired session returned: %v", err)
+	}
+	if err := st.SessionTouch(ctx, "s1", now.Add(30*time.Minute), now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.SessionGet(ctx, "s1", now.Add(90*time.Minute)); err != nil {
+		t.Fatalf("touched session expired: %v", err)
+	}
+	if n, err := st.SessionDeleteExpired(ctx, now.Add(90*time.Minute)); err != nil || n != 1 {
+		t.Fatalf("expired sessions deleted: %d %v", n, err)
+	}
+	if err := st.SessionDelete(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.SessionGet(ctx, "s1", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted session returned: %v", err)
+	}
+	// A new password ends every session of the user.
+	if err := st.SessionInsert(ctx, store.WebSession{Hash: "s3", UserID: u.ID, CSRF: "c", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	u.PasswordHash = "h2"
+	if err := st.UserUpdate(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.SessionGet(ctx, "s3", now); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("session survived a password change: %v", err)
+	}
+}
+
+// changeSink records what a store reports of its transactions.
+type changeSink struct {
+	mu     sync.Mutex
+	before [][]store.Change
+	after  [][]store.Change
+}
+
+func (c *changeSink) BeforeCommit(_ context.Context, _ store.Tx, ch []store.Change) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.before = append(c.before, ch)
+	return nil
+}
+
+func (c *changeSink) AfterCommit(ch []store.Change) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.after = append(c.after, ch)
+}
+
+func testChangeFeed(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	sink := &changeSink{}
+	st.SetChangeSink(sink)
+	m, _ := inbound(t, st, "main", "+34600000001", "wamid.c1", time.Now())
+	if len(sink.after) != 1 || len(sink.after[0]) != 1 || sink.after[0][0] != (store.Change{Kind: store.ChangeMessage,
+		Channel: "main", ConversationID: m.ConversationID, MessageID: m.ID}) {
+		t.Fatalf("inbound message: %+v", sink.after)
+	}
+	// A transaction that fails reaches BeforeCommit at most, never AfterCommit.
+	boom := errors.New("boom")
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34600000002"})
+		if err != nil {
+			return err
+		}
+		conv, err := st.ConversationEnsure(ctx, tx, "main", c.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := st.MessageInsert(ctx, tx, &store.Message{Channel: "main", ConversationID: conv, ContactID: c.ID,
+			Direction: store.DirectionIn, ProviderID: "wamid.c2", Type: "text", Text: "x"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) || len(sink.after) != 1 {
+		t.Fatalf("rolled back transaction reported: %v %+v", err, sink.after)
+	}
+	out := outbound(t, st, "main", "+34600000001", "wamid.c3")
+	if _, _, err := st.ConversationMarkRead(ctx, m.ConversationID); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, b := range sink.after {
+		for _, c := range b {
+			kinds = append(kinds, c.Kind)
+		}
+	}
+	if !slices.Contains(kinds, store.ChangeStatus) || !slices.Contains(kinds, store.ChangeRead) || len(sink.before) < len(sink.after) {
+		t.Fatalf("changes after an outbound message %s and a read mark: %v", out.ID, kinds)
+	}
+}
