@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it. On a fresh Debian machine it installs what it needs (PostgreSQL from
-# Debian's packages), starts a throwaway PostgreSQL cluster on 127.0.0.1, and runs every test on both databases.
+# Debian's packages), and Node.js and Chromium for the client and browser tests, starts a throwaway PostgreSQL cluster on 127.0.0.1, and runs every test on both databases.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/postgres.sh
@@ -10,6 +10,8 @@ command -v go >/dev/null || { echo "test: Go is required (https://go.dev/dl/)" >
 pg_start
 . scripts/node.sh
 node_ensure
+. scripts/chromium.sh
+chromium_ensure
 
 echo "== gofmt" >&2
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
