@@ -44,7 +44,7 @@ type Worker struct {
 	river.WorkerDefaults[SendArgs]
 	st        *store.Store
 	providers map[string]provider.Provider
-	gov       *Governor
+	gov       Pacer
 	log       *slog.Logger
 	sleep     func(context.Context, time.Duration) error
 	backoff   time.Duration
@@ -55,7 +55,7 @@ type Worker struct {
 
 // NewWorker returns the send worker for the given channel providers; maxBackoff caps the pause between
 // retries (0: 5 min). Outcomes are written through commits, which commits many sends' results together.
-func NewWorker(st *store.Store, commits *store.Batcher, providers map[string]provider.Provider, gov *Governor, maxBackoff time.Duration, log *slog.Logger) *Worker {
+func NewWorker(st *store.Store, commits *store.Batcher, providers map[string]provider.Provider, gov Pacer, maxBackoff time.Duration, log *slog.Logger) *Worker {
 	if maxBackoff <= 0 {
 		maxBackoff = 5 * time.Minute
 	}

@@ -76,7 +76,11 @@ func New(cfg *config.Config, b *Backend, log *slog.Logger) (*Server, error) {
 		}
 		s.providers[ch.Name] = p
 	}
-	gov := sender.NewGovernor(Limits(cfg), nil)
+	// On PostgreSQL several instances may share the database: they pace their sends together.
+	var gov sender.Pacer = sender.NewGovernor(Limits(cfg), nil)
+	if b.Kind() == "postgres" {
+		gov = sender.NewSharedGovernor(b.Store, Limits(cfg), nil, log.With("component", "governor"))
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, inbound.NewProcessWorker(b.Store, proc, m, log))
 	writers := 1

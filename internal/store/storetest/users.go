@@ -16,6 +16,7 @@ var userTests = map[string]func(*testing.T, *store.Store){
 	"UserLifecycle":    testUserLifecycle,
 	"SessionLifecycle": testSessionLifecycle,
 	"ChangeFeed":       testChangeFeed,
+	"RateBuckets":      testRateBuckets,
 }
 
 func testUserLifecycle(t *testing.T, st *store.Store) {
@@ -173,5 +174,60 @@ func testChangeFeed(t *testing.T, st *store.Store) {
 	}
 	if !slices.Contains(kinds, store.ChangeStatus) || !slices.Contains(kinds, store.ChangeRead) || len(sink.before) < len(sink.after) {
 		t.Fatalf("changes after an outbound message %s and a read mark: %v", out.ID, kinds)
+	}
+}
+
+func testRateBuckets(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_700_000_000_000)
+	ch := store.RateAsk{Key: "c:main", Interval: 100 * time.Millisecond, Burst: 1, Hold: 250 * time.Millisecond}
+	// Slots 100 ms apart: now, +100, +200 are granted with those waits; +300 is beyond the hold.
+	for i, want := range []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond} {
+		g, err := st.RateReserve(ctx, now, ch)
+		if err != nil || !g.Granted || g.Delay != want {
+			t.Fatalf("slot %d: %+v %v, want a wait of %s", i, g, err, want)
+		}
+	}
+	g, err := st.RateReserve(ctx, now, ch)
+	if err != nil || g.Granted || g.Paused || g.Delay != 50*time.Millisecond {
+		t.Fatalf("beyond the hold: %+v %v", g, err)
+	}
+	// A recipient with a burst of 2, one per second, and no hold.
+	rc := store.RateAsk{Key: "r:main:+34600000001", Interval: time.Second, Burst: 2}
+	later := now.Add(time.Hour)
+	for i := range 2 {
+		// The recipient admits both at once; the channel spaces them.
+		if g, err := st.RateReserve(ctx, later, rc, ch); err != nil || !g.Granted || g.Delay != time.Duration(i)*100*time.Millisecond {
+			t.Fatalf("burst %d: %+v %v", i, g, err)
+		}
+	}
+	g, err = st.RateReserve(ctx, later, rc, ch)
+	if err != nil || g.Granted || g.Delay != time.Second {
+		t.Fatalf("after the burst: %+v %v", g, err)
+	}
+	// That refusal took nothing from the channel: its next slot is still 200 ms away.
+	if g, err := st.RateReserve(ctx, later, ch); err != nil || !g.Granted || g.Delay != 200*time.Millisecond {
+		t.Fatalf("channel after a refused pair: %+v %v", g, err)
+	}
+	// Pauses refuse, strikes count until cleared.
+	if err := st.RatePause(ctx, "c:main", later.Add(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := st.RateReserve(ctx, later.Add(time.Second), ch); err != nil || g.Granted || !g.Paused || g.Delay != 2*time.Second {
+		t.Fatalf("paused: %+v %v", g, err)
+	}
+	for want := 1; want <= 2; want++ {
+		if n, err := st.RateStrike(ctx, "c:main"); err != nil || n != want {
+			t.Fatalf("strike %d: %d %v", want, n, err)
+		}
+	}
+	if err := st.RateClear(ctx, "c:main"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := st.RateStrike(ctx, "c:main"); err != nil || n != 1 {
+		t.Fatalf("strike after clear: %d %v", n, err)
+	}
+	if n, err := st.RateSweep(ctx, later.Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("sweep: %d %v", n, err)
 	}
 }
