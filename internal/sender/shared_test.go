@@ -57,7 +57,7 @@ func TestSharedGovernor_TwoInstancesShareTheChannelRate(t *testing.T) {
 	a := NewSharedGovernor(st1, limits, clock.now, nil)
 	b := NewSharedGovernor(st2, limits, clock.now, nil)
 	perSecond := 49.0
-	interval := time.Duration(float64(time.Second) / (perSecond * 0.98))
+	interval := time.Duration(float64(time.Second) / (perSecond * sharedMargin))
 	// Both instances ask at once, for distinct recipients, from many goroutines: every granted slot is distinct
 	// and the slots are spaced by the interval, whichever instance got them.
 	var mu sync.Mutex

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/wagate/wagate/internal/config"
@@ -71,7 +73,8 @@ func (d webChannels) Check(ctx context.Context, name string) (health.Report, boo
 }
 
 // announceSetup tells the operator how to create the first user when there is none: in demo mode the sign-in
-// page offers the demo director; otherwise the first-run page needs the code printed here.
+// page offers the demo director; otherwise the first-run page asks for a one-time code, which is written to a
+// file only the operator can read (never to the log).
 func (s *Server) announceSetup(ctx context.Context) {
 	code, err := s.web.PrepareSetup(ctx)
 	if err != nil {
@@ -81,11 +84,21 @@ func (s *Server) announceSetup(ctx context.Context) {
 	if code == "" {
 		return
 	}
-	url := s.cfg.ExternalURL() + "/setup"
 	if s.cfg.AllDemo() {
 		s.log.Info("web ui: demo mode, sign in as the demo director at " + s.cfg.ExternalURL() + "/login")
 		return
 	}
-	s.log.Warn("web ui: no user yet; open "+url+" and enter the setup code, or run `wagate user add --role director`",
-		"setup_code", code)
+	path := filepath.Join(s.cfg.DataDir, SetupCodeFile)
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err == nil {
+		err = os.WriteFile(path, []byte(code+"\n"), 0o600)
+	}
+	if err != nil {
+		s.log.Warn("web ui: no user yet, and the setup code could not be written; create one with `wagate user add --role director`", "err", err)
+		return
+	}
+	s.log.Warn("web ui: no user yet; open "+s.cfg.ExternalURL()+"/setup and enter the code in "+path+
+		", or run `wagate user add --role director`")
 }
+
+// SetupCodeFile is the file in the data directory holding the first-run setup code.
+const SetupCodeFile = "setup-code"
