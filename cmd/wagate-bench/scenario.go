@@ -33,7 +33,7 @@ type Scenario struct {
 
 // scenarios lists every benchmark, in the order of the table.
 func scenarios() []Scenario {
-	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario()}
+	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario(), scalingScenario()}
 }
 
 func (s Scenario) selected(only []string) bool {
@@ -127,6 +127,7 @@ type Target struct {
 	Label  string
 	proc   *proc
 	url    string
+	urls   []string // several servers sharing the load (url is the first)
 	load   Load
 	client *http.Client
 	next   int
@@ -151,7 +152,7 @@ func (e *Env) maxInFlight() int { return max(e.Opts.Clients, 1024) }
 func (t *Target) close() { t.client.CloseIdleConnections() }
 
 func (t *Target) config(e *Env, warmup, d time.Duration) loadgen.Config {
-	return loadgen.Config{URL: t.url, Header: t.load.Header, Body: t.load.Body, Check: t.load.Check, First: t.next,
+	return loadgen.Config{URL: t.url, URLs: t.urls, Header: t.load.Header, Body: t.load.Body, Check: t.load.Check, First: t.next,
 		Clients: e.Opts.Clients, MaxInFlight: e.maxInFlight(), Warmup: warmup, Duration: d, Client: t.client}
 }
 

@@ -35,6 +35,8 @@ type CheckFunc func(i int, status int, body []byte) error
 type Config struct {
 	// URL receives every request, by POST.
 	URL string
+	// URLs, when set, spread the requests over several servers instead: request i goes to URLs[i%len(URLs)].
+	URLs []string
 	// ContentType is the Content-Type of the requests; default "application/json".
 	ContentType string
 	// Header holds extra request headers; may be nil.
@@ -190,7 +192,7 @@ func NewClient(conns int) *http.Client {
 }
 
 func (c *Config) defaults(open bool) error {
-	if c.URL == "" {
+	if c.URL == "" && len(c.URLs) == 0 {
 		return errors.New("loadgen: no URL")
 	}
 	if c.Body == nil {
@@ -247,7 +249,11 @@ func (c *Config) do(ctx context.Context, i int) outcome {
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	body := c.Body(i)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	url := c.URL
+	if len(c.URLs) > 0 {
+		url = c.URLs[i%len(c.URLs)]
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return outcome{kind: "request", example: err.Error()}
 	}

@@ -331,3 +331,18 @@ func TestMerge(t *testing.T) {
 		t.Error("Merge modified its input")
 	}
 }
+
+func TestClosedLoopSpreadsOverURLs(t *testing.T) {
+	t.Parallel()
+	var a, b atomic.Int64
+	srvA, _ := server(t, func(w http.ResponseWriter, r *http.Request) { a.Add(1) })
+	srvB, _ := server(t, func(w http.ResponseWriter, r *http.Request) { b.Add(1) })
+	res, err := ClosedLoop(context.Background(), Config{URLs: []string{srvA.URL, srvB.URL}, Body: body, Clients: 4,
+		Duration: 200 * time.Millisecond})
+	if err != nil || !res.AllOK() {
+		t.Fatalf("%v %s", err, res.ErrorSummary())
+	}
+	if a.Load() == 0 || b.Load() == 0 || a.Load()-b.Load() > 4 || b.Load()-a.Load() > 4 {
+		t.Fatalf("requests not spread evenly: %d and %d", a.Load(), b.Load())
+	}
+}
