@@ -96,7 +96,7 @@ func (s *Server) announceSetup(ctx context.Context) {
 		s.log.Warn("web ui: no user yet, and the setup code could not be written; create one with `wagate user add --role director`", "err", err)
 		return
 	}
-	s.log.Warn("web ui: no user yet; open "+s.cfg.ExternalURL()+"/setup and enter the code in "+path+
+	s.log.Warn("web ui: no user yet; open " + s.cfg.ExternalURL() + "/setup and enter the code in " + path +
 		", or run `wagate user add --role director`")
 }
 
