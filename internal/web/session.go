@@ -169,6 +169,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request, u store.User) e
 	if err := h.st.UserLoggedIn(r.Context(), u.ID, now); err != nil {
 		h.log.Warn("record sign-in", "err", err)
 	}
+	h.sweepSessions(r.Context(), now)
 	// Sessions expire on the server; the cookie lives as long as the browser keeps it, at most the TTL.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", HttpOnly: true, Secure: h.o.SecureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: int(h.o.SessionTTL / time.Second)})
@@ -384,4 +385,25 @@ func randomToken() (string, error) {
 func hashSecret(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// sweepEvery is how often sign-ins also delete the expired sessions.
+const sweepEvery = time.Hour
+
+// sweepSessions deletes expired sessions, at most once per sweepEvery per instance.
+func (h *Handler) sweepSessions(ctx context.Context, now time.Time) {
+	h.setupMu.Lock()
+	due := now.Sub(h.swept) >= sweepEvery
+	if due {
+		h.swept = now
+	}
+	h.setupMu.Unlock()
+	if !due {
+		return
+	}
+	if n, err := h.st.SessionDeleteExpired(ctx, now); err != nil {
+		h.log.Warn("delete expired sessions", "err", err)
+	} else if n > 0 {
+		h.log.Info("deleted expired sessions", "count", n)
+	}
 }

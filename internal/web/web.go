@@ -100,8 +100,9 @@ type Handler struct {
 	pages   *pages
 	langs   *catalogue
 	logins  *auth.FailureLimiter
-	setupMu sync.Mutex
-	setup   string // the one-time code that creates the first director; "" once a user exists
+	setupMu sync.Mutex // guards setup and swept
+	swept   time.Time  // when expired sessions were last deleted
+	setup   string     // the one-time code that creates the first director; "" once a user exists
 	routes  []Route
 	started time.Time
 }
