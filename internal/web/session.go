@@ -238,17 +238,30 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request, _ *Session) 
 }
 
 func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, v loginView) error {
+	return h.renderSignedOut(w, r, status, "login", v)
+}
+
+// renderSignedOut renders a page shown before sign-in, with the double-submit CSRF token of its form.
+func (h *Handler) renderSignedOut(w http.ResponseWriter, r *http.Request, status int, name string, v any) error {
 	tok, err := h.preCSRF(w, r)
 	if err != nil {
 		return err
 	}
-	return h.renderBare(w, r, status, "login", tok, v)
+	return h.renderBare(w, r, status, name, tok, v)
 }
 
-func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, _ *Session) error {
+// signedOutForm limits the body of a form posted before sign-in and checks its CSRF token.
+func signedOutForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if !validPreCSRF(r) {
 		return errBadCSRF
+	}
+	return nil
+}
+
+func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request, _ *Session) error {
+	if err := signedOutForm(w, r); err != nil {
+		return err
 	}
 	ip := auth.ClientIP(r, h.o.TrustedProxies)
 	email := strings.TrimSpace(r.PostFormValue("email"))
@@ -303,9 +316,8 @@ func (h *Handler) loginDemo(w http.ResponseWriter, r *http.Request, _ *Session) 
 	if !h.o.Demo {
 		return errNotFound
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !validPreCSRF(r) {
-		return errBadCSRF
+	if err := signedOutForm(w, r); err != nil {
+		return err
 	}
 	u, err := h.st.UserGetByEmail(r.Context(), DemoEmail)
 	if errors.Is(err, store.ErrNotFound) {

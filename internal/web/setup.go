@@ -61,18 +61,13 @@ func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request, _ *Session) 
 }
 
 func (h *Handler) renderSetup(w http.ResponseWriter, r *http.Request, status int, v setupView) error {
-	tok, err := h.preCSRF(w, r)
-	if err != nil {
-		return err
-	}
-	return h.renderBare(w, r, status, "setup", tok, v)
+	return h.renderSignedOut(w, r, status, "setup", v)
 }
 
 // setupSubmit creates the first director and signs them in.
 func (h *Handler) setupSubmit(w http.ResponseWriter, r *http.Request, _ *Session) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !validPreCSRF(r) {
-		return errBadCSRF
+	if err := signedOutForm(w, r); err != nil {
+		return err
 	}
 	n, err := h.st.UserCount(r.Context())
 	if err != nil {
