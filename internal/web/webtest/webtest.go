@@ -170,7 +170,7 @@ func WaitLive(t testing.TB, ctx context.Context) {
 // Screenshot saves a PNG of the whole page as <ScreenshotDir>/<name>.png.
 func Screenshot(t testing.TB, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("webtest: screenshot %s: %v", name, err)
 	}
