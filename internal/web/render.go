@@ -136,7 +136,9 @@ var (
 )
 
 // userError is an Error with a status and key.
-func userError(status int, key string, args ...any) *Error { return &Error{Status: status, Key: key, Args: args} }
+func userError(status int, key string, args ...any) *Error {
+	return &Error{Status: status, Key: key, Args: args}
+}
 
 // fail shows err to the user: its own message for an Error, a generic one (and a log line) otherwise.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *Session, err error) {

@@ -95,7 +95,9 @@ func (h *Handler) page(mux *http.ServeMux, need Role, pattern string, fn handler
 	})
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // sameOrigin refuses cross-site requests that browsers label: Sec-Fetch-Site cross-site, or an Origin whose
 // host differs from the request's.
