@@ -235,9 +235,13 @@ func (h *Handler) templatesView(r *http.Request, s *Session) (*tplPageView, erro
 func (h *Handler) templateRow(L *Lang, t wa.Template) tplRow {
 	row := tplRow{T: t, Form: templates.Describe(t), Badge: statusBadge(t.Status), StatusLabel: statusLabel(L, t.Status),
 		CategoryLabel: translated(L, "templates.category."+strings.ToUpper(t.Category), t.Category)}
-	row.FormatLabel = L.T("templates.format_positional")
-	if t.ParameterFormat == wa.ParamsNamed {
+	switch {
+	case len(row.Form.Fields) == 0:
+		row.FormatLabel = L.T("templates.format_none")
+	case t.ParameterFormat == wa.ParamsNamed:
 		row.FormatLabel = L.T("templates.format_named")
+	default:
+		row.FormatLabel = L.T("templates.format_positional")
 	}
 	if f := row.Form.HeaderFormat; f != "" && f != "TEXT" {
 		row.HeaderLabel = translated(L, "templates.header_"+strings.ToLower(f), f)

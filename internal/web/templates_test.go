@@ -68,7 +68,7 @@ func oldConversation(t *testing.T, inst *servertest.Instance, phone string) stor
 
 // client is a signed-in HTTP client of the UI with its session's CSRF token.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	csrf string
@@ -80,7 +80,7 @@ var (
 )
 
 // signIn signs in over HTTP as email.
-func signIn(t *testing.T, base, email, password string) *client {
+func signIn(t testing.TB, base, email, password string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &client{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
