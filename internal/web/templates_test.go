@@ -222,6 +222,15 @@ func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 	if !strings.Contains(html.UnescapeString(page), "Hola <b>Ana</b>, tu pedido A-77") {
 		t.Fatalf("preview text: %s", page)
 	}
+	// The picker's own sync is for directors, like the page's.
+	if code, _ = agent.do("POST", path+"/sync", url.Values{}, agent.csrf); code != http.StatusForbidden {
+		t.Fatalf("agent's picker sync: %d", code)
+	}
+	director := signIn(t, inst.URL, "dora@example.com", "director-password")
+	if code, page = director.do("POST", path+"/sync", url.Values{}, director.csrf, "HX-Request", "true"); code != http.StatusOK ||
+		!strings.Contains(page, "default: 8 templates read") || !strings.Contains(page, `id="tpl-select"`) {
+		t.Fatalf("director's picker sync: %d\n%s", code, page)
+	}
 }
 
 // templateMessages are the template messages stored on a conversation.
