@@ -193,7 +193,11 @@ func fieldLabel(L *Lang, form templates.Form, fl templates.Field) string {
 			where = append(where, L.T("templates.field_button", text))
 			continue
 		}
-		where = append(where, L.T("templates.field_"+c))
+		if c == "header" {
+			where = append(where, L.T("templates.field_header"))
+		} else {
+			where = append(where, L.T("templates.field_body"))
+		}
 	}
 	label := strings.Join(where, ", ")
 	switch fl.Kind {
