@@ -35,7 +35,7 @@ func BenchmarkTemplatesPage(b *testing.B) {
 	if err := inst.Store.InTx(ctx, func(tx store.Tx) error { return inst.Store.TemplateReplace(ctx, tx, "bench", list) }); err != nil {
 		b.Fatal(err)
 	}
-	c := signIn(b, inst.URL, "dora@example.com", "director-password")
+	c := tplSignIn(b, inst.URL, "dora@example.com", "director-password")
 	for _, bc := range []struct{ name, path, want string }{
 		{"baseline-none", "/templates?channel=bench&q=nothing-matches", "0 templates"},
 		{"1000", "/templates?channel=bench", "1000 templates"},

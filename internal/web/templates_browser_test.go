@@ -13,7 +13,7 @@ import (
 )
 
 // waitText waits until the text of the element sel contains want, and returns that text.
-func waitText(t *testing.T, ctx context.Context, sel, want string) string {
+func tplWaitText(t *testing.T, ctx context.Context, sel, want string) string {
 	t.Helper()
 	q, _ := json.Marshal(sel)
 	deadline := time.Now().Add(15 * time.Second)
@@ -35,7 +35,7 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) string {
 }
 
 // choose selects value in the select sel as a person does (the change event fires).
-func choose(t *testing.T, ctx context.Context, sel, value string) {
+func tplChoose(t *testing.T, ctx context.Context, sel, value string) {
 	t.Helper()
 	q, _ := json.Marshal(sel)
 	v, _ := json.Marshal(value)
@@ -48,7 +48,7 @@ func choose(t *testing.T, ctx context.Context, sel, value string) {
 func TestBrowser_TemplatePickerSendsATemplate(t *testing.T) {
 	t.Parallel()
 	inst := tplSetup(t)
-	conv := oldConversation(t, inst, "+34600777888")
+	conv := tplOldConversation(t, inst, "+34600777888")
 	ctx := webtest.Tab(t, 2*time.Minute)
 	webtest.SignIn(t, ctx, inst.URL, "alex@example.com", "agent-password")
 	if err := chromedp.Do(ctx,
@@ -57,8 +57,8 @@ func TestBrowser_TemplatePickerSendsATemplate(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, `.tpl-window`, "window is closed")
-	choose(t, ctx, `#tpl-select`, "order_update|en_US")
+	tplWaitText(t, ctx, `.tpl-window`, "window is closed")
+	tplChoose(t, ctx, `#tpl-select`, "order_update|en_US")
 	if err := chromedp.Do(ctx,
 		chromedp.WaitVisible(chromedp.CSS(`#tpl-form input[name="p.3"]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="p.1"]`), "Ana"),
@@ -67,8 +67,8 @@ func TestBrowser_TemplatePickerSendsATemplate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The preview follows the typing: the values given are in, the missing one is marked.
-	waitText(t, ctx, `#tpl-preview-body`, "Hi Ana, your order A-1234 has left the warehouse and arrives on {{3}}.")
-	waitText(t, ctx, `#tpl-preview .tpl-ready`, "1 value is still missing")
+	tplWaitText(t, ctx, `#tpl-preview-body`, "Hi Ana, your order A-1234 has left the warehouse and arrives on {{3}}.")
+	tplWaitText(t, ctx, `#tpl-preview .tpl-ready`, "1 value is still missing")
 	// Sent with a value missing: refused before anything is queued, next to the field.
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#tpl-send`)),
@@ -76,17 +76,17 @@ func TestBrowser_TemplatePickerSendsATemplate(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, `.tpl-error`, "1 value is wrong or missing")
-	waitText(t, ctx, `.tpl-field.invalid`, "Fill this in")
-	if n := templateMessages(t, inst, conv.ID); len(n) != 0 {
+	tplWaitText(t, ctx, `.tpl-error`, "1 value is wrong or missing")
+	tplWaitText(t, ctx, `.tpl-field.invalid`, "Fill this in")
+	if n := tplMessages(t, inst, conv.ID); len(n) != 0 {
 		t.Fatalf("a refused send stored %d messages", len(n))
 	}
 	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name="p.3"]`), "Friday")); err != nil {
 		t.Fatal(err)
 	}
 	want := "Hi Ana, your order A-1234 has left the warehouse and arrives on Friday.\nReply STOP to opt out"
-	waitText(t, ctx, `#tpl-preview-text`, want)
-	waitText(t, ctx, `#tpl-preview .tpl-ready`, "Ready to send")
+	tplWaitText(t, ctx, `#tpl-preview-text`, want)
+	tplWaitText(t, ctx, `#tpl-preview .tpl-ready`, "Ready to send")
 	webtest.Screenshot(t, ctx, "template-picker")
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#tpl-send`)),
@@ -94,8 +94,8 @@ func TestBrowser_TemplatePickerSendsATemplate(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, `.tpl-sent`, "Template sent to +34600777888")
-	msgs := templateMessages(t, inst, conv.ID)
+	tplWaitText(t, ctx, `.tpl-sent`, "Template sent to +34600777888")
+	msgs := tplMessages(t, inst, conv.ID)
 	if len(msgs) != 1 || msgs[0].Text != want || msgs[0].Type != "template" {
 		t.Fatalf("stored: %+v", msgs)
 	}
@@ -125,7 +125,7 @@ func TestBrowser_TemplatesPageAndSync(t *testing.T) {
 	); err != nil {
 		t.Fatalf("an agent's sync button is not disabled: %v", err)
 	}
-	waitText(t, agent, `#tpl-sync-why`, "Only directors")
+	tplWaitText(t, agent, `#tpl-sync-why`, "Only directors")
 
 	ctx := webtest.Tab(t, 2*time.Minute)
 	webtest.SignIn(t, ctx, inst.URL, "dora@example.com", "director-password")
@@ -137,8 +137,8 @@ func TestBrowser_TemplatesPageAndSync(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText(t, ctx, `#tpl-results`, "default: 8 templates read, 6 of them approved.")
-	waitText(t, ctx, `.tpl-channel[data-channel="default"] .tpl-synced`, "Last synced")
+	tplWaitText(t, ctx, `#tpl-results`, "default: 8 templates read, 6 of them approved.")
+	tplWaitText(t, ctx, `.tpl-channel[data-channel="default"] .tpl-synced`, "Last synced")
 	for name, want := range map[string]string{
 		`hello_world"][data-language="en_US`:   "badge green tpl-status|Approved",
 		`spring_sale"][data-language="en_US`:   "badge red tpl-status|Paused",
@@ -150,10 +150,10 @@ func TestBrowser_TemplatesPageAndSync(t *testing.T) {
 		if err != nil || got.Value != class {
 			t.Fatalf("%s: class %+v %v", sel, got, err)
 		}
-		waitText(t, ctx, sel, label)
+		tplWaitText(t, ctx, sel, label)
 	}
-	waitText(t, ctx, `tr[data-name="winback_offer"]`, "Reason: PROMOTIONAL")
-	waitText(t, ctx, `tr[data-name="appointment_reminder"] .tpl-header`, "Appointment on {{date}}")
+	tplWaitText(t, ctx, `tr[data-name="winback_offer"]`, "Reason: PROMOTIONAL")
+	tplWaitText(t, ctx, `tr[data-name="appointment_reminder"] .tpl-header`, "Appointment on {{date}}")
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("tr.tpl-row").length`))
 	if err != nil || n != 8 {
 		t.Fatalf("rows: %d %v", n, err)

@@ -31,7 +31,7 @@ func tplSetup(t *testing.T) *servertest.Instance {
 
 // oldConversation makes a conversation whose 24-hour window closed long ago: the contact's only message is
 // two days old (its webhook's timestamp). It returns the conversation.
-func oldConversation(t *testing.T, inst *servertest.Instance, phone string) store.Conversation {
+func tplOldConversation(t *testing.T, inst *servertest.Instance, phone string) store.Conversation {
 	t.Helper()
 	digits := strings.TrimPrefix(phone, "+")
 	ts := time.Now().Add(-48 * time.Hour).Unix()
@@ -67,7 +67,7 @@ func oldConversation(t *testing.T, inst *servertest.Instance, phone string) stor
 }
 
 // client is a signed-in HTTP client of the UI with its session's CSRF token.
-type client struct {
+type tplClient struct {
 	t    testing.TB
 	base string
 	c    *http.Client
@@ -75,17 +75,17 @@ type client struct {
 }
 
 var (
-	reHiddenCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	reHXCSRF     = regexp.MustCompile(`X-CSRF-Token&#34;:&#34;([^&]+)&#34;|X-CSRF-Token":"([^"]+)"`)
+	tplReHiddenCSRF = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	tplReHXCSRF     = regexp.MustCompile(`X-CSRF-Token&#34;:&#34;([^&]+)&#34;|X-CSRF-Token":"([^"]+)"`)
 )
 
 // signIn signs in over HTTP as email.
-func signIn(t testing.TB, base, email, password string) *client {
+func tplSignIn(t testing.TB, base, email, password string) *tplClient {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	c := &tplClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 	_, page := c.do("GET", "/login", nil, "")
-	m := reHiddenCSRF.FindStringSubmatch(page)
+	m := tplReHiddenCSRF.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no csrf on the sign-in page:\n%s", page)
 	}
@@ -93,7 +93,7 @@ func signIn(t testing.TB, base, email, password string) *client {
 	if code != http.StatusOK || !strings.Contains(page, `header class="top"`) {
 		t.Fatalf("sign in as %s: %d\n%s", email, code, page)
 	}
-	hm := reHXCSRF.FindStringSubmatch(page)
+	hm := tplReHXCSRF.FindStringSubmatch(page)
 	if hm == nil {
 		t.Fatalf("no session csrf token:\n%s", page)
 	}
@@ -103,7 +103,7 @@ func signIn(t testing.TB, base, email, password string) *client {
 
 // do sends a request (a form when form is not nil) and returns the status and the body. csrf is sent as the
 // X-CSRF-Token header when not "".
-func (c *client) do(method, path string, form url.Values, csrf string, hdr ...string) (int, string) {
+func (c *tplClient) do(method, path string, form url.Values, csrf string, hdr ...string) (int, string) {
 	c.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -137,8 +137,8 @@ func (c *client) do(method, path string, form url.Values, csrf string, hdr ...st
 func TestTemplates_SyncIsForDirectorsWithCSRF(t *testing.T) {
 	t.Parallel()
 	inst := setup(t)
-	agent := signIn(t, inst.URL, "alex@example.com", "agent-password")
-	director := signIn(t, inst.URL, "dora@example.com", "director-password")
+	agent := tplSignIn(t, inst.URL, "alex@example.com", "agent-password")
+	director := tplSignIn(t, inst.URL, "dora@example.com", "director-password")
 
 	code, page := agent.do("GET", "/templates", nil, "")
 	if code != http.StatusOK || !regexp.MustCompile(`id="tpl-sync" disabled`).MatchString(page) {
@@ -172,8 +172,8 @@ func TestTemplates_SyncIsForDirectorsWithCSRF(t *testing.T) {
 func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 	t.Parallel()
 	inst := tplSetup(t)
-	conv := oldConversation(t, inst, "+34600555111")
-	agent := signIn(t, inst.URL, "alex@example.com", "agent-password")
+	conv := tplOldConversation(t, inst, "+34600555111")
+	agent := tplSignIn(t, inst.URL, "alex@example.com", "agent-password")
 	path := "/inbox/" + conv.ID + "/templates"
 
 	code, page := agent.do("GET", path+"/form?template="+url.QueryEscape("order_update|es"), nil, "", "HX-Request", "true")
@@ -196,7 +196,7 @@ func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 		!regexp.MustCompile(`(?s)class="tpl-field invalid">Body · \{\{3\}\}.*Fill this in`).MatchString(page) {
 		t.Fatalf("send with a missing value: %d\n%s", code, page)
 	}
-	if n := templateMessages(t, inst, conv.ID); len(n) != 0 {
+	if n := tplMessages(t, inst, conv.ID); len(n) != 0 {
 		t.Fatalf("a refused send stored %d messages", len(n))
 	}
 	form.Set("p.3", "viernes")
@@ -208,7 +208,7 @@ func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 	if code, _ = agent.do("POST", path, form, agent.csrf, "HX-Request", "true"); code != http.StatusOK {
 		t.Fatalf("second send: %d", code)
 	}
-	msgs := templateMessages(t, inst, conv.ID)
+	msgs := tplMessages(t, inst, conv.ID)
 	want := "Hola Ana, tu pedido A-77 ha salido del almacén y llegará el viernes.\nResponde STOP para no recibir avisos"
 	if len(msgs) != 1 || msgs[0].Text != want {
 		t.Fatalf("stored template messages: %+v", msgs)
@@ -226,7 +226,7 @@ func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 	if code, _ = agent.do("POST", path+"/sync", url.Values{}, agent.csrf); code != http.StatusForbidden {
 		t.Fatalf("agent's picker sync: %d", code)
 	}
-	director := signIn(t, inst.URL, "dora@example.com", "director-password")
+	director := tplSignIn(t, inst.URL, "dora@example.com", "director-password")
 	if code, page = director.do("POST", path+"/sync", url.Values{}, director.csrf, "HX-Request", "true"); code != http.StatusOK ||
 		!strings.Contains(page, "default: 8 templates read") || !strings.Contains(page, `id="tpl-select"`) {
 		t.Fatalf("director's picker sync: %d\n%s", code, page)
@@ -234,7 +234,7 @@ func TestTemplatePicker_SendChecksCSRFAndParameters(t *testing.T) {
 }
 
 // templateMessages are the template messages stored on a conversation.
-func templateMessages(t *testing.T, inst *servertest.Instance, convID string) []store.Message {
+func tplMessages(t *testing.T, inst *servertest.Instance, convID string) []store.Message {
 	t.Helper()
 	page, err := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: convID, Direction: store.DirectionOut, Limit: 50})
 	if err != nil {
