@@ -41,6 +41,8 @@ type channelView struct {
 	ProviderName string
 	// ShownWebhookURL is the URL to register at the provider: with its token for directors only.
 	ShownWebhookURL string
+	// ShowsToken: ShownWebhookURL carries the webhook token.
+	ShowsToken bool
 	// WarnSecret: anyone who knows the webhook URL can post to it. WarnAppSecret: Meta's signatures are not
 	// checked.
 	WarnSecret, WarnAppSecret bool
@@ -67,6 +69,7 @@ func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request, s *Sessio
 		}
 		if s.Director() && c.WebhookURLWithToken != "" {
 			cv.ShownWebhookURL = c.WebhookURLWithToken
+			cv.ShowsToken = c.WebhookURLWithToken != c.WebhookURL
 		}
 		v.Channels[i] = cv
 	}
