@@ -65,7 +65,7 @@ func (h *Handler) userAdd(w http.ResponseWriter, r *http.Request, s *Session) er
 	pw := r.PostFormValue("password")
 	v := usersView{New: u}
 	switch {
-	case !validEmail(u.Email):
+	case !ValidEmail(u.Email):
 		v.Error = s.L.T("user.bad_email")
 	case len(u.Name) > 200:
 		v.Error = s.L.T("users.bad_name")
@@ -93,8 +93,8 @@ func (h *Handler) userAdd(w http.ResponseWriter, r *http.Request, s *Session) er
 	return nil
 }
 
-// validEmail is the check of the first-run page: something@something, at most 254 bytes.
-func validEmail(e string) bool {
+// ValidEmail reports whether e looks like an email address: something@something, at most 254 bytes, no spaces.
+func ValidEmail(e string) bool {
 	at := strings.IndexByte(e, '@')
 	return at > 0 && at < len(e)-1 && len(e) <= 254 && !strings.ContainsAny(e, " \t\r\n")
 }
@@ -104,13 +104,13 @@ func (h *Handler) targetUser(r *http.Request) (store.User, error) {
 	return h.st.UserGet(r.Context(), r.PathValue("id"))
 }
 
-// lastDirector reports whether u is the only active director: demoting or disabling them would leave nobody
-// who can administer wagate.
-func (h *Handler) lastDirector(ctx context.Context, u store.User) (bool, error) {
+// IsLastDirector reports whether u is the only active director: demoting or disabling them would leave nobody
+// who can administer wagate. The web UI and `wagate user` both refuse that.
+func IsLastDirector(ctx context.Context, st *store.Store, u store.User) (bool, error) {
 	if u.Role != string(RoleDirector) || u.Disabled() {
 		return false, nil
 	}
-	us, err := h.st.UserList(ctx)
+	us, err := st.UserList(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -120,6 +120,10 @@ func (h *Handler) lastDirector(ctx context.Context, u store.User) (bool, error) 
 		}
 	}
 	return true, nil
+}
+
+func (h *Handler) lastDirector(ctx context.Context, u store.User) (bool, error) {
+	return IsLastDirector(ctx, h.st, u)
 }
 
 func (h *Handler) userRole(w http.ResponseWriter, r *http.Request, s *Session) error {
