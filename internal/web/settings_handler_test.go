@@ -39,13 +39,19 @@ func signIn(t *testing.T, base, email, password string) *client {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	c.readCSRF()
+	return c
+}
+
+// readCSRF reads the session's CSRF token from a page (a new session has a new one).
+func (c *client) readCSRF() {
+	c.t.Helper()
 	status, body := c.get("/settings/account")
-	m = csrfField.FindStringSubmatch(body)
+	m := csrfField.FindStringSubmatch(body)
 	if status != http.StatusOK || m == nil {
-		t.Fatalf("sign in as %s: %d\n%s", email, status, body)
+		c.t.Fatalf("not signed in: %d\n%s", status, body)
 	}
 	c.csrf = m[1]
-	return c
 }
 
 func (c *client) get(path string) (int, string) {
@@ -150,5 +156,41 @@ func TestSettings_LastDirectorCannotBeDemotedOrDisabled(t *testing.T) {
 	}
 	if u, _ = inst.Store.UserGet(t.Context(), u.ID); u.Role != "agent" {
 		t.Fatalf("not demoted: %+v", u)
+	}
+}
+
+func TestSettings_OwnPasswordAndLanguage(t *testing.T) {
+	t.Parallel()
+	inst, _, agent := setupHTTP(t)
+	form := url.Values{"current": {"not-my-password"}, "password": {"agent-password-2"}, "password2": {"agent-password-2"}}
+	if status, body := agent.post("/settings/account/password", form); status != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "current password is not right") {
+		t.Fatalf("wrong current password: %d\n%s", status, body)
+	}
+	form.Set("current", "agent-password")
+	form.Set("password2", "something-else")
+	if status, _ := agent.post("/settings/account/password", form); status != http.StatusUnprocessableEntity {
+		t.Fatalf("mismatch: %d", status)
+	}
+	other := signIn(t, inst.URL, "alex@example.com", "agent-password") // another browser of the same user
+	form.Set("password2", "agent-password-2")
+	if status, _ := agent.post("/settings/account/password", form); status != http.StatusSeeOther {
+		t.Fatalf("change password: %d", status)
+	}
+	// This browser got a new session; the other one was signed out; the new password works.
+	agent.readCSRF() // fails when this browser was signed out
+	if status, _ := other.get("/settings/account"); status != http.StatusSeeOther {
+		t.Fatalf("the other browser is still signed in: %d", status)
+	}
+	signIn(t, inst.URL, "alex@example.com", "agent-password-2")
+
+	if status, _ := agent.post("/settings/account/language", url.Values{"language": {"xx"}}); status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown language: %d", status)
+	}
+	if status, _ := agent.post("/settings/account/language", url.Values{"language": {"es"}}); status != http.StatusSeeOther {
+		t.Fatalf("language: %d", status)
+	}
+	if _, body := agent.get("/settings/account"); !strings.Contains(body, "Mi cuenta") {
+		t.Fatalf("the account page is not in Spanish:\n%s", body)
 	}
 }
