@@ -1,4 +1,5 @@
-// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events, token and version.
+// Package cli holds wagate's subcommands: serve, migrate, send, check, webhook, simulate, events, token, user and
+// version.
 package cli
 
 import (
@@ -33,6 +34,8 @@ Usage:
                                  copy everything from the SQLite database into an empty PostgreSQL one
   wagate token create --name NAME --scopes send,read,admin
                                  create an API token (shown once); also token list, token revoke ID
+  wagate user add --email E --role director|agent
+                                 add a web UI user; also user list, user passwd, user disable
   wagate subscriptions add|list|test|enable|disable|remove|deliveries|replay
                                  deliver events to applications' webhooks
   wagate version                 print the version
@@ -43,6 +46,8 @@ WAGATE_CONFIG. Run 'wagate serve -h' for the flags and the README for every vari
 
 // Env is the process environment the commands read.
 type Env struct {
+	// Stdin is where `wagate user` reads a piped password; nil means there is none.
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	ReadFile       func(string) ([]byte, error)
@@ -50,7 +55,7 @@ type Env struct {
 
 // Run runs the subcommand named by args[0] and returns the process exit code: 0 success, 1 failure, 2 usage.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := Env{Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}
+	env := Env{Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv, ReadFile: os.ReadFile}
 	return env.Run(ctx, args)
 }
 
@@ -77,6 +82,8 @@ func (e Env) Run(ctx context.Context, args []string) int {
 		return e.check(ctx, args[1:])
 	case "token":
 		return e.token(ctx, args[1:])
+	case "user":
+		return e.user(ctx, args[1:])
 	case "webhook":
 		return e.webhook(ctx, args[1:])
 	case "backup":

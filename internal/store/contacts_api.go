@@ -37,7 +37,7 @@ const (
 	sqlContactSetName    = `UPDATE contacts SET name = $2, updated_at = $3 WHERE id = $1`
 	sqlContactSetRef     = `UPDATE contacts SET external_ref = $2, updated_at = $3 WHERE id = $1`
 	sqlContactSearchHead = `SELECT ` + sqlContactColumns + ` FROM contacts c`
-	sqlContactWindows    = `SELECT contact_id, id, channel, last_inbound_at, window_expires_at, unread_count FROM conversations
+	sqlContactWindows    = `SELECT contact_id, id, channel, last_inbound_at, window_expires_at, unread_count, last_message_at FROM conversations
 	WHERE contact_id IN (`
 )
 
@@ -215,6 +215,7 @@ type ContactWindow struct {
 	LastInboundAt   time.Time `json:"last_inbound_at,omitzero"`
 	WindowExpiresAt time.Time `json:"window_expires_at,omitzero"`
 	UnreadCount     int       `json:"unread_count"`
+	LastMessageAt   time.Time `json:"last_message_at,omitzero"` // the last message in either direction
 }
 
 // ContactWindows returns the conversations of the given contacts, by contact id.
@@ -240,12 +241,12 @@ func (s *Store) ContactWindows(ctx context.Context, ids []string) (map[string][]
 		for rows.Next() {
 			var cid string
 			var w ContactWindow
-			var in, exp int64
-			if err := rows.Scan(&cid, &w.ConversationID, &w.Channel, &in, &exp, &w.UnreadCount); err != nil {
+			var in, exp, last int64
+			if err := rows.Scan(&cid, &w.ConversationID, &w.Channel, &in, &exp, &w.UnreadCount, &last); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("contact windows scan: %w", err)
 			}
-			w.LastInboundAt, w.WindowExpiresAt = fromMS(in), fromMS(exp)
+			w.LastInboundAt, w.WindowExpiresAt, w.LastMessageAt = fromMS(in), fromMS(exp), fromMS(last)
 			out[cid] = append(out[cid], w)
 		}
 		err = rows.Err()

@@ -372,7 +372,7 @@ func testContactWindows(t *testing.T, st *store.Store) {
 	}
 	got := ws[m.ContactID]
 	if len(got) != 2 || got[0].Channel != "default" || !got[0].WindowExpiresAt.Equal(at.Add(24*time.Hour)) ||
-		got[1].Channel != "sales" || !got[1].WindowExpiresAt.IsZero() {
+		got[1].Channel != "sales" || !got[1].WindowExpiresAt.IsZero() || got[0].LastMessageAt.IsZero() || got[1].LastMessageAt.IsZero() {
 		t.Fatalf("windows = %+v", got)
 	}
 	if len(ws[c.ID]) != 0 {
