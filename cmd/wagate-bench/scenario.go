@@ -33,7 +33,7 @@ type Scenario struct {
 
 // scenarios lists every benchmark, in the order of the table.
 func scenarios() []Scenario {
-	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario()}
+	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario(), pagesScenario()}
 }
 
 func (s Scenario) selected(only []string) bool {
