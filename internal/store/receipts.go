@@ -11,8 +11,7 @@ import (
 
 const (
 	sqlHistoryInsert = `INSERT INTO message_statuses (message_id, status, provider_ts, recorded_at, error_code, error_title,
-	error_detail, conversation, pricing, event_id, pricing_category, pricing_model, billable, billing_key)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+	error_detail, conversation, pricing, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 	ON CONFLICT (message_id, status) DO NOTHING`
 	sqlMessageAdvance = `UPDATE messages SET status = $2, status_rank = $3, status_at = $4,
 	error_code = CASE WHEN $5 <> 0 THEN $5 ELSE error_code END,
@@ -95,12 +94,15 @@ func (s *Store) historyInsert(ctx context.Context, tx Tx, messageID, eventID str
 }
 
 func (s *Store) historyInsertN(ctx context.Context, tx Tx, messageID, eventID string, e StatusEntry) (int64, error) {
-	b := billingOf(messageID, e)
 	n, err := tx.Exec(ctx, sqlHistoryInsert, messageID, string(e.Status), ms(e.ProviderTime), ms(e.RecordedAt),
-		e.ErrorCode, e.ErrorTitle, e.ErrorDetail, rawText(e.Conversation), rawText(e.Pricing), eventID,
-		b.Category, b.Model, boolInt(b.Billable), b.Key)
+		e.ErrorCode, e.ErrorTitle, e.ErrorDetail, rawText(e.Conversation), rawText(e.Pricing), eventID)
 	if err != nil {
 		return 0, fmt.Errorf("status history insert: %w", err)
+	}
+	if n > 0 {
+		if err := s.billingRecord(ctx, tx, messageID, e); err != nil {
+			return 0, err
+		}
 	}
 	return n, nil
 }

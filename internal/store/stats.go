@@ -14,33 +14,39 @@ import (
 const (
 	dayMS = 24 * 60 * 60 * 1000
 
-	sqlMessageDaily = `SELECT sort_at / 86400000, direction, COUNT(*) FROM messages
-	WHERE direction IN ('in', 'out') AND sort_at >= $1 AND sort_at < $2 GROUP BY 1, 2`
+	// sqlMessageDaily groups in the order of the index messages_daily (direction, day, status), which it reads
+	// alone: no sort, no table access.
+	sqlMessageDaily = `SELECT direction, sort_at / 86400000, status, COUNT(*) FROM messages
+	WHERE direction IN ('in', 'out') AND sort_at / 86400000 >= $1 AND sort_at / 86400000 <= $2
+	GROUP BY direction, sort_at / 86400000, status`
 	sqlMessageStatusCounts = `SELECT status, COUNT(*) FROM messages
 	WHERE direction = 'out' AND sort_at >= $1 AND sort_at < $2 GROUP BY status`
 	sqlMessageFailureReasons = `SELECT error_code, error_title, COUNT(*) FROM messages
-	WHERE direction = 'out' AND sort_at >= $1 AND sort_at < $2 AND status = 'failed'
+	WHERE direction = 'out' AND status = 'failed' AND sort_at >= $1 AND sort_at < $2
 	GROUP BY error_code, error_title ORDER BY 3 DESC, 1 LIMIT $3`
-	sqlBillingCounts = `SELECT pricing_category, pricing_model, COUNT(DISTINCT billing_key) FROM message_statuses
-	WHERE billable = 1 AND recorded_at >= $1 AND recorded_at < $2 GROUP BY pricing_category, pricing_model`
+	sqlBillingCounts = `SELECT category, model, COUNT(*) FROM billing_charges
+	WHERE recorded_at >= $1 AND recorded_at < $2 GROUP BY category, model`
+	sqlBillingInsert = `INSERT INTO billing_charges (billing_key, category, model, message_id, recorded_at)
+	VALUES ($1, $2, $3, $4, $5) ON CONFLICT (billing_key) DO NOTHING`
 )
 
-// DayCount is the number of messages in each direction on one UTC day.
+// DayCount is the number of messages in each direction on one UTC day, with the outbound ones by current status.
 type DayCount struct {
-	Day     time.Time // midnight UTC
-	In, Out int
+	Day       time.Time // midnight UTC
+	In, Out   int
+	OutStatus map[string]int
 }
 
-// MessageDaily counts messages per UTC day and direction whose time (provider time, else arrival) is in
-// [since, until). Every day of the range has an entry, oldest first, zero when nothing happened; since and
-// until are rounded down to their day, and until's day is included when until is not midnight.
+// MessageDaily counts messages per UTC day and direction, and outbound ones per status, whose time (provider
+// time, else arrival) falls on the days from since's to until's (until's excluded when until is midnight).
+// Every day of the range has an entry, oldest first, zero when nothing happened.
 func (s *Store) MessageDaily(ctx context.Context, since, until time.Time) ([]DayCount, error) {
 	first := ms(since) / dayMS
 	last := (ms(until) - 1) / dayMS
 	if last < first {
 		return []DayCount{}, nil
 	}
-	rows, err := s.drv.Read().Query(ctx, sqlMessageDaily, first*dayMS, (last+1)*dayMS)
+	rows, err := s.drv.Read().Query(ctx, sqlMessageDaily, first, last)
 	if err != nil {
 		return nil, fmt.Errorf("message daily: %w", err)
 	}
@@ -51,19 +57,24 @@ func (s *Store) MessageDaily(ctx context.Context, since, until time.Time) ([]Day
 	}
 	for rows.Next() {
 		var day int64
-		var dir string
+		var dir, status string
 		var n int
-		if err := rows.Scan(&day, &dir, &n); err != nil {
+		if err := rows.Scan(&dir, &day, &status, &n); err != nil {
 			return nil, fmt.Errorf("message daily scan: %w", err)
 		}
 		if day < first || day > last {
 			continue
 		}
+		d := &out[day-first]
 		if dir == DirectionIn {
-			out[day-first].In += n
-		} else {
-			out[day-first].Out += n
+			d.In += n
+			continue
 		}
+		d.Out += n
+		if d.OutStatus == nil {
+			d.OutStatus = map[string]int{}
+		}
+		d.OutStatus[status] += n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("message daily: %w", err)
@@ -130,8 +141,8 @@ type BillingCount struct {
 	Count    int
 }
 
-// BillingCounts counts the charges announced by receipts recorded in [since, until), per category and model.
-// A charge is counted once however many receipts repeat it (sent and delivered both carry pricing).
+// BillingCounts counts the charges first announced by a receipt recorded in [since, until), per category and
+// model. A charge is counted once however many receipts repeat it (sent and delivered both carry pricing).
 func (s *Store) BillingCounts(ctx context.Context, since, until time.Time) ([]BillingCount, error) {
 	rows, err := s.drv.Read().Query(ctx, sqlBillingCounts, ms(since), ms(until))
 	if err != nil {
@@ -152,36 +163,32 @@ func (s *Store) BillingCounts(ctx context.Context, since, until time.Time) ([]Bi
 	return out, nil
 }
 
-// billing is what one receipt says about the charge of its message.
-type billing struct {
-	Category, Model string
-	Billable        bool
-	// Key counts the charge once: the message id under per-message pricing, "conv:<id>" under conversation
-	// pricing (every message of a conversation shares its charge).
-	Key string
-}
-
-// billingOf reads the pricing (and conversation) objects of a receipt; a receipt without pricing is not billable.
-func billingOf(messageID string, e StatusEntry) billing {
+// billingRecord records the charge a receipt announces, once per billing key: the message id under
+// per-message pricing, "conv:<id>" under conversation pricing (every message of a conversation shares its
+// charge). A receipt without billable pricing records nothing.
+func (s *Store) billingRecord(ctx context.Context, tx Tx, messageID string, e StatusEntry) error {
 	if len(e.Pricing) == 0 {
-		return billing{}
+		return nil
 	}
 	var p struct {
 		Billable     bool   `json:"billable"`
 		Category     string `json:"category"`
 		PricingModel string `json:"pricing_model"`
 	}
-	if json.Unmarshal(e.Pricing, &p) != nil {
-		return billing{}
+	if json.Unmarshal(e.Pricing, &p) != nil || !p.Billable {
+		return nil
 	}
-	b := billing{Category: p.Category, Model: strings.ToUpper(p.PricingModel), Billable: p.Billable, Key: messageID}
-	if b.Model == "CBP" && len(e.Conversation) > 0 {
+	model, key := strings.ToUpper(p.PricingModel), messageID
+	if model == "CBP" && len(e.Conversation) > 0 {
 		var c struct {
 			ID string `json:"id"`
 		}
 		if json.Unmarshal(e.Conversation, &c) == nil && c.ID != "" {
-			b.Key = "conv:" + c.ID
+			key = "conv:" + c.ID
 		}
 	}
-	return b
+	if _, err := tx.Exec(ctx, sqlBillingInsert, key, p.Category, model, messageID, ms(e.RecordedAt)); err != nil {
+		return fmt.Errorf("billing record: %w", err)
+	}
+	return nil
 }

@@ -125,7 +125,7 @@ func TestBrowser_ActivityDirectorReplaysFailedWebhookAndDelivery(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#evbody-` + evID + ` pre.raw`)))
+	body, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#evbody-`+evID+` pre.raw`)))
 	if err != nil || !strings.Contains(body, "this is <not> json") {
 		t.Fatalf("raw body: %q %v", body, err)
 	}

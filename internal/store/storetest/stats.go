@@ -67,7 +67,8 @@ func testStats(t *testing.T, st *store.Store) {
 		t.Fatalf("days: %d entries, want 7: %+v", len(days), days)
 	}
 	today, threeAgo := days[6], days[3]
-	if !today.Day.Equal(now.Truncate(24*time.Hour)) || today.In != 2 || today.Out != 7 {
+	if !today.Day.Equal(now.Truncate(24*time.Hour)) || today.In != 2 || today.Out != 7 || today.OutStatus["failed"] != 3 ||
+		today.OutStatus["read"] != 1 {
 		t.Fatalf("today: %+v (now %v)", today, now)
 	}
 	if threeAgo.In != 1 || threeAgo.Out != 0 || days[0].In+days[0].Out != 0 {

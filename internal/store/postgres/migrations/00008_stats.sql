@@ -1,29 +1,32 @@
 -- +goose Up
--- What each receipt says about billing, in columns the dashboard can group by: the pricing category, the model
--- (PMP per message, CBP per conversation), whether it is billable, and the billing key that counts once per
--- charge (the message id under per-message pricing, "conv:" and the conversation id under conversation pricing).
-ALTER TABLE message_statuses ADD COLUMN pricing_category TEXT NOT NULL DEFAULT '';
-ALTER TABLE message_statuses ADD COLUMN pricing_model TEXT NOT NULL DEFAULT '';
-ALTER TABLE message_statuses ADD COLUMN billable BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE message_statuses ADD COLUMN billing_key TEXT NOT NULL DEFAULT '';
-UPDATE message_statuses SET
-    pricing_category = COALESCE(pricing::jsonb ->> 'category', ''),
-    pricing_model = UPPER(COALESCE(pricing::jsonb ->> 'pricing_model', '')),
-    billable = CASE WHEN pricing::jsonb ->> 'billable' = 'true' THEN 1 ELSE 0 END,
-    billing_key = CASE
+-- One row per charge the provider's receipts announced: a billable message under per-message pricing (PMP,
+-- billing key = the message id), a billable conversation under conversation-based pricing (CBP, billing key =
+-- "conv:" and the conversation id). Sent and delivered receipts both carry pricing; the key keeps one row.
+CREATE TABLE billing_charges (
+    billing_key TEXT PRIMARY KEY,
+    category    TEXT    NOT NULL DEFAULT '',
+    model       TEXT    NOT NULL DEFAULT '',
+    message_id  TEXT    NOT NULL,
+    recorded_at BIGINT NOT NULL
+);
+CREATE INDEX billing_charges_recorded ON billing_charges (recorded_at, category, model);
+INSERT INTO billing_charges (billing_key, category, model, message_id, recorded_at)
+SELECT CASE
         WHEN UPPER(COALESCE(pricing::jsonb ->> 'pricing_model', '')) = 'CBP' AND conversation <> ''
              AND COALESCE(conversation::jsonb ->> 'id', '') <> ''
         THEN 'conv:' || (conversation::jsonb ->> 'id')
-        ELSE message_id END
-WHERE pricing <> '' AND LEFT(pricing, 1) = '{';
-CREATE INDEX message_statuses_billing ON message_statuses (billable, recorded_at, pricing_category, billing_key);
--- The dashboard's per-day and per-status counts read this index alone.
-CREATE INDEX messages_stats ON messages (direction, sort_at, status);
+        ELSE message_id END,
+    COALESCE(pricing::jsonb ->> 'category', ''), UPPER(COALESCE(pricing::jsonb ->> 'pricing_model', '')), message_id, MIN(recorded_at)
+FROM message_statuses
+WHERE pricing <> '' AND LEFT(pricing, 1) = '{' AND pricing::jsonb ->> 'billable' = 'true'
+GROUP BY 1, 2, 3, 4
+ON CONFLICT (billing_key) DO NOTHING;
+-- The dashboard's counts per UTC day, direction and status read this index alone, in its order.
+CREATE INDEX messages_daily ON messages (direction, (sort_at / 86400000), status, sort_at);
+-- Failed (or any status's) outbound messages of a period, newest first.
+CREATE INDEX messages_direction_status ON messages (direction, status, sort_at);
 
 -- +goose Down
-DROP INDEX messages_stats;
-DROP INDEX message_statuses_billing;
-ALTER TABLE message_statuses DROP COLUMN billing_key;
-ALTER TABLE message_statuses DROP COLUMN billable;
-ALTER TABLE message_statuses DROP COLUMN pricing_model;
-ALTER TABLE message_statuses DROP COLUMN pricing_category;
+DROP INDEX messages_direction_status;
+DROP INDEX messages_daily;
+DROP TABLE billing_charges;
