@@ -6,7 +6,7 @@
 // throwaway PostgreSQL:
 //
 //	wagate-bench [-duration 10s] [-warmup 2s] [-clients 64] [-rounds 5] [-rate 1000] [-out docs/benchmarks.md]
-//	             [-wagate ./bin/wagate] [-only sqlite,postgres]
+//	             [-wagate ./bin/wagate] [-only sqlite,postgres] [-pages-messages 100000] [-pages-requests 50]
 //
 // The harness is a list of scenarios (see scenarios), each starting the servers it needs as child processes
 // and producing rows of the one table. A scenario whose requests fail makes the command exit 1 after printing
@@ -66,6 +66,9 @@ type options struct {
 	Out      string
 	Wagate   string
 	Only     []string
+	// PageMessages and PageRequests shape the pages scenario: the messages seeded, the requests timed per page.
+	PageMessages int
+	PageRequests int
 	// Args is the command line as given, for the report.
 	Args string
 	// PostgresURL is the admin URL from WAGATE_TEST_POSTGRES_URL, "" when unset.
@@ -83,6 +86,8 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 	fs.Float64Var(&o.Rate, "rate", 1000, "fixed request `rate` per second of the open loop (latency)")
 	fs.StringVar(&o.Out, "out", "docs/benchmarks.md", "markdown `file` to write the table to (\"\" for none)")
 	fs.StringVar(&o.Wagate, "wagate", "./bin/wagate", "wagate `binary` to measure")
+	fs.IntVar(&o.PageMessages, "pages-messages", 100_000, "`messages` seeded for the pages scenario")
+	fs.IntVar(&o.PageRequests, "pages-requests", 50, "`requests` timed per page in the pages scenario")
 	only := fs.String("only", "", "comma-separated `names` of scenarios or targets to run (e.g. sqlite,postgres); default all")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: wagate-bench [flags]\n\n"+
@@ -107,6 +112,10 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (op
 		return o, errors.New("-clients must be between 1 and 10000")
 	case !(o.Rate > 0 && o.Rate <= 1e6):
 		return o, errors.New("-rate must be between 0 and 1000000")
+	case o.PageMessages < 1000 || o.PageMessages > 10_000_000:
+		return o, errors.New("-pages-messages must be between 1000 and 10000000")
+	case o.PageRequests < 1 || o.PageRequests > 100_000:
+		return o, errors.New("-pages-requests must be between 1 and 100000")
 	case o.Rounds < 1 || o.Duration/time.Duration(o.Rounds) < 100*time.Millisecond:
 		return o, errors.New("-rounds must be at least 1, with rounds of at least 100ms (-duration / -rounds)")
 	}

@@ -33,7 +33,8 @@ type Scenario struct {
 
 // scenarios lists every benchmark, in the order of the table.
 func scenarios() []Scenario {
-	return []Scenario{ingestScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(), eventsScenario(), scalingScenario()}
+	return []Scenario{ingestScenario(), scalingScenario(), sendScenario(), governorScenario(), templatesScenario(), mediaScenario(),
+		eventsScenario(), pagesScenario()}
 }
 
 func (s Scenario) selected(only []string) bool {

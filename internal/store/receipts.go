@@ -99,6 +99,11 @@ func (s *Store) historyInsertN(ctx context.Context, tx Tx, messageID, eventID st
 	if err != nil {
 		return 0, fmt.Errorf("status history insert: %w", err)
 	}
+	if n > 0 {
+		if err := s.billingRecord(ctx, tx, messageID, e); err != nil {
+			return 0, err
+		}
+	}
 	return n, nil
 }
 

@@ -47,7 +47,7 @@ func TestTranslations_Complete(t *testing.T) {
 		}
 		return nil
 	})
-	goKey := regexp.MustCompile(`L\.T\("([a-z0-9_.]+)"|userError\([^,]+, "([a-z0-9_.]+)"|Key: "([a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`L\.T\("([a-z0-9_.]+)"|userError\([^,]+, "([a-z0-9_.]+)"|Key: "([a-z0-9_]+\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.go")
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
