@@ -98,12 +98,9 @@ func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 		r.fail(err)
 		return
 	}
-	c.apply(r, "webhooks")
+	c.apply(r, "webhooks", true)
 	if err := n.stop(); err != nil {
 		r.fail(err)
 	}
 }
 
-func drillPGRestart(ctx context.Context, e *env, db string, r *result)      { r.Skipped = "todo" }
-func drillSubscriberDown(ctx context.Context, e *env, db string, r *result) { r.Skipped = "todo" }
-func drillDiskReadOnly(ctx context.Context, e *env, db string, r *result)   { r.Skipped = "todo" }

@@ -65,6 +65,40 @@ func (g *sendGen) isAccepted(i int) bool {
 	return ok
 }
 
+// acceptedIndexes returns the indexes of the sends accepted so far.
+func (g *sendGen) acceptedIndexes() map[int]bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make(map[int]bool, len(g.accepted))
+	for i := range g.accepted {
+		out[i] = true
+	}
+	return out
+}
+
+// lastArrival returns when the last of the sends in set first reached the fake, false when one never did.
+func lastArrival(fake *providertest.Server, g *sendGen, set map[int]bool) (time.Time, bool) {
+	first := map[int]time.Time{}
+	for _, s := range fake.Sent() {
+		if i, ok := g.index(s.Body); ok && set[i] {
+			if t, seen := first[i]; !seen || s.At.Before(t) {
+				first[i] = s.At
+			}
+		}
+	}
+	var last time.Time
+	for i := range set {
+		t, ok := first[i]
+		if !ok {
+			return time.Time{}, false
+		}
+		if t.After(last) {
+			last = t
+		}
+	}
+	return last, true
+}
+
 func (g *sendGen) acceptedCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -373,14 +407,14 @@ func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 	}
 	back := time.Now()
 	sentDuring := fake.SentCount() - sentBefore
-	acceptedAtReturn := g.acceptedCount()
+	backlog := g.acceptedIndexes()
 	<-done
 	if lerr != nil {
 		r.fail(lerr)
 		return
 	}
 	r.figure("%d sends/s for %s; the provider answered 503 for %s, then refused connections for %s (%d sends reached it meanwhile); %d accepted by its return; %s",
-		rate, before+outage+after, outage/2, outage-outage/2, sentDuring, acceptedAtReturn, loadFigure(res))
+		rate, before+outage+after, outage/2, outage-outage/2, sentDuring, len(backlog), loadFigure(res))
 	if res.Errors+res.WarmupErrors > 0 {
 		r.violate("%d API requests failed while only the provider was down: %s", res.Errors+res.WarmupErrors, res.ErrorSummary())
 	}
@@ -389,8 +423,8 @@ func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 		r.fail(err)
 		return
 	}
-	if c.drained >= 0 {
-		r.figure("the backlog was sent within %s of the provider's return", time.Since(back).Round(time.Second)-3*time.Second)
+	if last, ok := lastArrival(fake, g, backlog); ok {
+		r.figure("the last of the %d sends accepted before the provider's return reached it %s after its return", len(backlog), last.Sub(back).Round(100*time.Millisecond))
 	}
 	c.apply(r, 0)
 	if err := n.stop(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,14 +28,14 @@ type hookGen struct {
 	run string // random per generator: ids of two runs never match
 
 	mu    sync.Mutex
-	acked map[int]bool
+	acked map[int]time.Time // index -> when the 200 arrived
 	base  int64
 }
 
 func newHookGen() *hookGen {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return &hookGen{run: hex.EncodeToString(b), acked: map[int]bool{}, base: time.Now().Add(-time.Hour).Unix()}
+	return &hookGen{run: hex.EncodeToString(b), acked: map[int]time.Time{}, base: time.Now().Add(-time.Hour).Unix()}
 }
 
 func (g *hookGen) isReceipt(i int) bool { return i%4 == 3 }
@@ -76,7 +77,7 @@ func (g *hookGen) check(i, status int, body []byte) error {
 		return errors.New("answer is not 200 {\"ok\":true}")
 	}
 	g.mu.Lock()
-	g.acked[i] = true
+	g.acked[i] = time.Now()
 	g.mu.Unlock()
 	return nil
 }
@@ -85,7 +86,21 @@ func (g *hookGen) check(i, status int, body []byte) error {
 func (g *hookGen) isAcked(i int) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.acked[i]
+	_, ok := g.acked[i]
+	return ok
+}
+
+// firstAckAfter returns the first time after t at which a webhook was acknowledged, false when none was.
+func (g *hookGen) firstAckAfter(t time.Time) (time.Time, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var first time.Time
+	for _, at := range g.acked {
+		if at.After(t) && (first.IsZero() || at.Before(first)) {
+			first = at
+		}
+	}
+	return first, !first.IsZero()
 }
 
 // ackedCount returns how many webhooks were acknowledged.
@@ -210,8 +225,10 @@ func verifyHooks(ctx context.Context, n *node, g *hookGen, first, issued int) (h
 }
 
 // apply adds the check's counts and broken promises to r.
-func (c hookCheck) apply(r *result, what string) {
-	r.Acked += c.acked
+func (c hookCheck) apply(r *result, what string, count bool) {
+	if count {
+		r.Acked += c.acked
+	}
 	r.Lost += c.lost
 	r.Dups += c.dups
 	r.figure("%s: %d posted, %d answered 200 (%d messages, %d receipts); stored %d messages (%d of them unanswered: committed as the answer was cut off), %d parked receipts",
@@ -228,6 +245,20 @@ func (c hookCheck) apply(r *result, what string) {
 	if c.failedEvents > 0 {
 		r.violate("%s: %d events failed; every body posted was valid", what, c.failedEvents)
 	}
+}
+
+// badAnswers counts the answers of a load run that are neither acknowledgements, nor 5xx, nor transport
+// errors (a dead or unreachable wagate): a 4xx, or a 2xx that is not the expected acknowledgement.
+func badAnswers(res loadgen.Result) (int, string) {
+	n, kinds := 0, ""
+	for _, k := range res.ErrorKinds {
+		if k.Kind == "transport" || strings.HasPrefix(k.Kind, "HTTP 5") {
+			continue
+		}
+		n += k.Count
+		kinds += fmt.Sprintf(" %d × %s (e.g. %s)", k.Count, k.Kind, k.Example)
+	}
+	return n, kinds
 }
 
 // loadFigure describes a load run's answers in a few words.
