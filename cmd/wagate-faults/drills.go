@@ -103,4 +103,3 @@ func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 		r.fail(err)
 	}
 }
-

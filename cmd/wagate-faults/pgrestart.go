@@ -71,7 +71,9 @@ func (c *pgCluster) run(ctx context.Context, args ...string) error {
 }
 
 // crash stops the server in immediate mode.
-func (c *pgCluster) crash(ctx context.Context) error { return c.run(ctx, "-m", "immediate", "-w", "stop") }
+func (c *pgCluster) crash(ctx context.Context) error {
+	return c.run(ctx, "-m", "immediate", "-w", "stop")
+}
 
 // start starts the server with the options it had, logging next to its data directory.
 func (c *pgCluster) start(ctx context.Context) error {

@@ -24,7 +24,9 @@ type result struct {
 	Took               time.Duration
 }
 
-func (r *result) figure(format string, args ...any) { r.Figures = append(r.Figures, fmt.Sprintf(format, args...)) }
+func (r *result) figure(format string, args ...any) {
+	r.Figures = append(r.Figures, fmt.Sprintf(format, args...))
+}
 
 func (r *result) violate(format string, args ...any) {
 	r.Violations = append(r.Violations, fmt.Sprintf(format, args...))
