@@ -2,8 +2,9 @@
 .DEFAULT_GOAL := help
 GO ?= go
 FUZZTIME ?= 30s
+OUTAGE ?= 60s
 
-.PHONY: help run build test bench fuzz lint check
+.PHONY: help run build test bench faults fuzz lint check
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,6 +20,9 @@ test: ## the whole test suite on SQLite and a throwaway PostgreSQL (installs Pos
 
 bench: ## every benchmark against its same-run baseline; writes docs/benchmarks.md
 	./scripts/bench.sh
+
+faults: ## failure drills against real processes: SIGKILL, PostgreSQL restart, provider and subscriber down (OUTAGE), read-only disk
+	./scripts/faults.sh -outage $(OUTAGE)
 
 fuzz: ## fuzz every parser of outside input: webhooks, signatures, send requests, provider answers, phone numbers (FUZZTIME each)
 	$(GO) test ./internal/webhook/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)

@@ -91,7 +91,7 @@ func (e *Env) startBaseline(ctx context.Context) (*proc, string, error) {
 			return p, "http://" + addr, nil
 		}
 		if p.exited() {
-			return nil, "", fmt.Errorf("baseline exited while starting (%v): %s", p.waitErr, p.logTail(20))
+			return nil, "", fmt.Errorf("baseline exited while starting (%v): %s", p.Err(), p.logTail(20))
 		}
 		if time.Now().After(deadline) {
 			return nil, "", errors.New("baseline did not print its address within 10s")

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/wagate/wagate/internal/childproc"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -194,7 +194,7 @@ func TestIntakeAndLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &wagateRun{label: "stand-in", p: &proc{name: "self", cmd: &exec.Cmd{Process: self}, done: make(chan struct{})}}
+	w := &wagateRun{label: "stand-in", p: &proc{Proc: childproc.Attach("self", self), name: "self"}}
 	in := newIntake(stand.URL+"/v1/messages", gen, fake, 8, 50)
 	defer in.close()
 	r, err := in.round(ctx, w, 50*time.Millisecond, 300*time.Millisecond)

@@ -152,7 +152,7 @@ func waitLine(ctx context.Context, p *proc, prefix string, timeout time.Duration
 			}
 		}
 		if p.exited() {
-			return "", fmt.Errorf("%s exited while starting (%v): %s", p.name, p.waitErr, p.logTail(20))
+			return "", fmt.Errorf("%s exited while starting (%v): %s", p.name, p.Err(), p.logTail(20))
 		}
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("%s did not print %q within %v", p.name, prefix, timeout)

@@ -67,3 +67,39 @@ func NewDatabase(t testing.TB) string {
 	u.Path = "/" + name
 	return fmt.Sprint(u)
 }
+
+// Create creates an empty database named prefix plus a random suffix on the server of adminURL, for harnesses
+// without a testing.TB (benchmarks, fault drills), and returns its URL and a func that drops it (closing any
+// connection still open to it).
+func Create(ctx context.Context, adminURL, prefix string) (string, func() error, error) {
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("pgtest: admin URL: %w", err)
+	}
+	name := prefix + strings.ReplaceAll(uuid.NewString(), "-", "")[:16]
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, adminURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("pgtest: connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(cctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, adminURL)
+		if err != nil {
+			return fmt.Errorf("pgtest: drop database %s: %w", name, err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			return fmt.Errorf("pgtest: drop database %s: %w", name, err)
+		}
+		return nil
+	}
+	u.Path = "/" + name
+	return u.String(), drop, nil
+}
