@@ -155,8 +155,15 @@ func TestScaleOut_TwoInstancesOnePostgres(t *testing.T) {
 	}
 	span := at[len(at)-1].Sub(at[0])
 	t.Logf("%d sends in %s from two instances; at most %d in any second (rate %d/s)", len(at), span.Round(time.Millisecond), worst, scaleRate)
-	if worst > scaleRate {
+	// The shared slots keep the departures within the rate with 50 ms to spare; the fake provider times arrivals,
+	// which a machine busy with the rest of the suite can bunch by more than that. Two instances pacing alone
+	// would send about twice the rate: allow one send over the rate in a second, and require the average to keep
+	// to it.
+	if worst > scaleRate+1 {
 		t.Errorf("%d sends within one second from the two instances; the channel's rate is %d/s", worst, scaleRate)
+	}
+	if minSpan := time.Duration(float64(len(at)-1) / scaleRate * float64(time.Second)); span < minSpan {
+		t.Errorf("%d sends took %s: faster than the channel's %d/s (at least %s)", len(at), span, scaleRate, minSpan)
 	}
 }
 
