@@ -1,0 +1,207 @@
+package web_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wagate/wagate/internal/server/servertest"
+	"github.com/wagate/wagate/internal/simulate"
+	"github.com/wagate/wagate/internal/store"
+	"github.com/wagate/wagate/internal/wa"
+	"github.com/wagate/wagate/internal/web/webtest"
+)
+
+// inbound posts a simulated inbound message to inst's webhook as the provider does (Cloud shape), and returns
+// its wamid.
+func inbound(t *testing.T, inst *servertest.Instance, o simulate.MessageOptions) string {
+	t.Helper()
+	if o.ID == "" {
+		o.ID = simulate.NewWAMID(wa.Digits(o.From))
+	}
+	body, err := simulate.Message(wa.ShapeCloud, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := inst.Config.DefaultChannel()
+	status, resp, err := simulate.Post(context.Background(), nil,
+		simulate.Target{URL: inst.URL + "/webhooks/whatsapp", Secret: ch.WebhookSecret.Reveal()}, body)
+	if err != nil || status != 200 {
+		t.Fatalf("webhook: %d %s %v", status, resp, err)
+	}
+	return o.ID
+}
+
+// conversationOf waits until the message with wamid is stored and returns its conversation.
+func conversationOf(t *testing.T, st *store.Store, wamid string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m, err := st.MessageGetByProviderID(context.Background(), "default", wamid)
+		if err == nil {
+			return m.ConversationID
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %s never stored: %v", wamid, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// text returns the text of the first element sel matches.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// noDialogs fails the test when the page opens any JavaScript dialog (an injected alert()).
+func noDialogs(t *testing.T, ctx context.Context) {
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			t.Errorf("a dialog opened: %q", ev.Message)
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+}
+
+func TestBrowser_InboxLiveInboundAndReplyTicks(t *testing.T) {
+	t.Parallel()
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			inst := servertest.Start(t, servertest.Listen(t), db, nil)
+			first := inbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "Hola, ¿tenéis cita el lunes?"})
+			conv := conversationOf(t, inst.Store, first)
+			ctx := webtest.Tab(t, time.Minute)
+			webtest.SignInDemo(t, ctx, inst.URL)
+			if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
+				chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row.in`))); err != nil {
+				t.Fatal(err)
+			}
+			webtest.WaitLive(t, ctx)
+			if got := text(t, ctx, `#conv-list .inbox-row .inbox-name`); got != "Lucía Gómez" {
+				t.Fatalf("list row: %q", got)
+			}
+			if got := text(t, ctx, `#conv-list .inbox-window`); !strings.Contains(got, "window open, 23 h left") {
+				t.Fatalf("window state: %q", got)
+			}
+
+			// (a) A new inbound message appears in the open thread and, from a new contact, in the list.
+			second := inbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "A las 10 me va bien"})
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row.in:first-child`))); err != nil {
+				t.Fatal(err)
+			}
+			waitText(t, ctx, `#thread-messages`, "A las 10 me va bien")
+			other := inbound(t, inst, simulate.MessageOptions{From: "+447700900123", Name: "Bob Stone", Text: "Is the shop open?"})
+			waitText(t, ctx, `#conv-list`, "Bob Stone")
+			waitText(t, ctx, `#conv-list`, "Is the shop open?")
+			if got := text(t, ctx, `#conv-list .inbox-row.unread .inbox-unread`); got != "1" {
+				t.Fatalf("Bob's unread badge: %q", got)
+			}
+			_ = other
+			// The open conversation was marked read as the message arrived.
+			waitFor(t, func() bool {
+				c, err := inst.Store.ConversationGet(context.Background(), conv)
+				return err == nil && c.UnreadCount == 0
+			}, "the open conversation marked read")
+			_ = second
+
+			// (b) A reply from the composer goes sent -> delivered -> read as the demo receipts arrive.
+			if err := chromedp.Do(ctx,
+				chromedp.Click(chromedp.CSS(`#msg-`+messageID(t, inst.Store, second)+` .bubble-actions button`)),
+				chromedp.WaitVisible(chromedp.CSS(`#reply-slot blockquote`)),
+				chromedp.SendKeys(chromedp.CSS(`#composer textarea`), "Perfecto, te apunto a las 10."),
+				chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`)),
+			); err != nil {
+				t.Fatal(err)
+			}
+			waitElement(t, ctx, `#thread-messages .bubble-row.out .tick-read`)
+			waitText(t, ctx, `#thread-messages .bubble-row.out .bubble-quote`, "A las 10 me va bien")
+			label, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#thread-messages .bubble-row.out .tick-read`), "aria-label"))
+			if err != nil || label.Value != "Read" {
+				t.Fatalf("read tick label: %q %v", label.Value, err)
+			}
+			if got := text(t, ctx, `#composer textarea`); got != "" {
+				t.Fatalf("composer not cleared: %q", got)
+			}
+			// The receipts went through delivered before read.
+			out, err := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: conv, Direction: "out"})
+			if err != nil || len(out.Items) != 1 {
+				t.Fatalf("one reply: %v %v", out.Items, err)
+			}
+			m, err := inst.Store.MessageGet(context.Background(), out.Items[0].ID)
+			if err != nil || m.ReplyTo != second || m.Status != wa.StatusRead {
+				t.Fatalf("reply: %+v %v", m, err)
+			}
+			if db == "sqlite" {
+				webtest.Screenshot(t, ctx, "inbox")
+			}
+		})
+	}
+}
+
+func messageID(t *testing.T, st *store.Store, wamid string) string {
+	t.Helper()
+	m, err := st.MessageGetByProviderID(context.Background(), "default", wamid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
+}
+
+// waitText waits until the element sel matches contains want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q: %q %v", sel, want, got, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitElement waits until an element matches sel; on a timeout it shows the thread and the message area.
+func waitElement(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+		if err == nil && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#flash")||{}).outerHTML + "\n" + (document.querySelector("#thread")||{}).outerHTML`))
+			t.Fatalf("no %s: %v\n%s", sel, err, page)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
