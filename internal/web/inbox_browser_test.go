@@ -120,9 +120,8 @@ func TestBrowser_InboxLiveInboundAndReplyTicks(t *testing.T) {
 			_ = second
 
 			// (b) A reply from the composer goes sent -> delivered -> read as the demo receipts arrive.
+			clickUntil(t, ctx, `#msg-`+messageID(t, inst.Store, second)+` .bubble-actions button`, `#reply-slot blockquote`)
 			if err := chromedp.Do(ctx,
-				chromedp.Click(chromedp.CSS(`#msg-`+messageID(t, inst.Store, second)+` .bubble-actions button`)),
-				chromedp.WaitVisible(chromedp.CSS(`#reply-slot blockquote`)),
 				chromedp.SendKeys(chromedp.CSS(`#composer textarea`), "Perfecto, te apunto a las 10."),
 				chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`)),
 			); err != nil {
@@ -188,11 +187,30 @@ func waitElement(t *testing.T, ctx context.Context, sel string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#flash")||{}).outerHTML + "\n" + (document.querySelector("#thread")||{}).outerHTML`))
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#flash")||{}).outerHTML + "\n" + (document.querySelector("#composer")||{}).outerHTML + "\n" + (document.querySelector("#thread")||{}).outerHTML`))
 			t.Fatalf("no %s: %v\n%s", sel, err, page)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// clickUntil clicks sel until an element matches want: a live redraw may replace what was clicked before htmx
+// handled the click.
+func clickUntil(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	for range 10 {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(want)+`).length`)); err == nil && n > 0 {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitElement(t, ctx, want)
 }
 
 func waitFor(t *testing.T, cond func() bool, what string) {

@@ -135,6 +135,14 @@ func TestInbox_AgentReadsEscapedAndSendsOnce(t *testing.T) {
 	if cv, err := inst.Store.ConversationGet(context.Background(), conv); err != nil || cv.UnreadCount != 0 {
 		t.Fatalf("not marked read: %+v %v", cv, err)
 	}
+	in, err := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: conv})
+	if err != nil || len(in.Items) != 1 {
+		t.Fatal(in, err)
+	}
+	if status, out := c.htmx(http.MethodGet, "/inbox/"+conv+"/reply?to="+in.Items[0].ID, "", nil, false); status != 200 ||
+		!strings.Contains(out, `name="reply_to" value="`+in.Items[0].ID+`"`) || !strings.Contains(out, "&lt;img src=x onerror=alert(2)&gt; hi") {
+		t.Fatalf("reply slot: %d %s", status, out)
+	}
 	key := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(page)
 	if key == nil {
 		t.Fatal("no idempotency key in the composer")
