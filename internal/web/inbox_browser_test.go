@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,4 +223,172 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// failedReply stores an outbound text to phone that the provider refused, as the send worker records it.
+func failedReply(t *testing.T, st *store.Store, phone, text string) store.Message {
+	t.Helper()
+	ctx := context.Background()
+	content, _ := json.Marshal(map[string]string{"body": text})
+	req, _ := json.Marshal(wa.Outbound{To: phone, Type: "text", Content: content})
+	m := store.Message{Channel: "default", Type: "text", Text: text, Payload: content, Request: req}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		out, _, err := st.OutboundCreate(ctx, tx, &m, phone)
+		if err != nil {
+			return err
+		}
+		m = out
+		return st.MessageFailed(ctx, tx, m.ID, 131026, "Message undeliverable", "The recipient's phone number is not on WhatsApp", "recipient")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestBrowser_InboxFailedReasonAndRetry(t *testing.T) {
+	t.Parallel()
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
+	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600555666", Name: "Marta", Text: "¿Me confirmas?"}))
+	failed := failedReply(t, inst.Store, "+34600555666", "Confirmado para el martes")
+	ctx := webtest.Tab(t, time.Minute)
+	webtest.SignInDemo(t, ctx, inst.URL)
+	sel := `#msg-` + failed.ID
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv), chromedp.WaitVisible(chromedp.CSS(sel+` .tick-failed`))); err != nil {
+		t.Fatal(err)
+	}
+	webtest.WaitLive(t, ctx)
+	title, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel+` .tick-failed`), "title"))
+	if err != nil || !strings.Contains(title.Value, "Message undeliverable") || !strings.Contains(title.Value, "not on WhatsApp") ||
+		!strings.Contains(title.Value, "131026") {
+		t.Fatalf("failure reason on hover: %q %v", title.Value, err)
+	}
+	// Retry really sends again: a new message, which the demo provider delivers and reads.
+	clickUntil(t, ctx, sel+` .inbox-retry`, sel+` .bubble-actions .muted`)
+	waitText(t, ctx, sel+` .bubble-actions`, "Sent again")
+	waitElement(t, ctx, `#thread-messages .bubble-row.out[data-status="read"]`)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".inbox-retry").length`)); err != nil || n != 0 {
+		t.Fatalf("a retried message still offers Retry: %d %v", n, err)
+	}
+	p, err := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: conv, Direction: "out"})
+	if err != nil || len(p.Items) != 2 || p.Items[0].RetryOf != failed.ID || p.Items[0].Text != "Confirmado para el martes" {
+		t.Fatalf("retry: %+v %v", p.Items, err)
+	}
+}
+
+func TestBrowser_InboxShowsHostileTextAsText(t *testing.T) {
+	t.Parallel()
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
+	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
+	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Text: evil}))
+	inbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Type: "document", Caption: "doc " + evil,
+		Filename: `<img src=x onerror=alert(3)>.pdf`})
+	ctx := webtest.Tab(t, time.Minute)
+	noDialogs(t, ctx)
+	webtest.SignInDemo(t, ctx, inst.URL)
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
+		chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row[data-type="document"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, `#conv-list .inbox-name`); got != evil {
+		t.Fatalf("contact name shown as %q", got)
+	}
+	if got := text(t, ctx, `.inbox-thread-name`); got != evil {
+		t.Fatalf("thread name shown as %q", got)
+	}
+	waitText(t, ctx, `#thread-messages .bubble-row[data-type="text"] .bubble-text`, evil)
+	waitText(t, ctx, `#thread-messages .bubble-row[data-type="document"]`, "doc "+evil)
+	// Let the pending document settle (fetched or failed), then look for anything injected.
+	time.Sleep(4 * time.Second)
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#main script, img[src="x"], img[onerror], [onerror]').length`))
+	if err != nil || n != 0 {
+		t.Fatalf("%d injected elements in the page: %v", n, err)
+	}
+}
+
+func TestBrowser_InboxSpanish(t *testing.T) {
+	t.Parallel()
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
+	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600123123", Name: "Pilar", Text: "Buenas"}))
+	ctx := webtest.Tab(t, time.Minute)
+	webtest.SignInDemo(t, ctx, inst.URL)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.URL+"/lang/es?back=/inbox/"+conv),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="es"] #composer textarea`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	side := text(t, ctx, `.inbox-side`)
+	for _, want := range []string{"Buscar", "Solo no leídas", "Ventana abierta", "ventana abierta, quedan 23 h"} {
+		if !strings.Contains(side, want) {
+			t.Errorf("list lacks %q: %q", want, side)
+		}
+	}
+	thread := text(t, ctx, `#thread`)
+	for _, want := range []string{"Responder", "Enviar", "Intro envía"} {
+		if !strings.Contains(thread, want) {
+			t.Errorf("thread lacks %q: %q", want, thread)
+		}
+	}
+	if strings.Contains(side+thread, "Unread only") || strings.Contains(thread, "Reply") {
+		t.Errorf("English left in the Spanish inbox: %q %q", side, thread)
+	}
+}
+
+func TestBrowser_InboxMediaBubbles(t *testing.T) {
+	t.Parallel()
+	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
+	from := simulate.MessageOptions{From: "+34600246810", Name: "Jorge Ruiz"}
+	with := func(o simulate.MessageOptions) simulate.MessageOptions {
+		o.From, o.Name = from.From, from.Name
+		return o
+	}
+	first := inbound(t, inst, with(simulate.MessageOptions{Text: "Te paso la foto del recibo"}))
+	conv := conversationOf(t, inst.Store, first)
+	img := inbound(t, inst, with(simulate.MessageOptions{Type: "image", MimeType: "image/png", Caption: "Recibo de marzo"}))
+	inbound(t, inst, with(simulate.MessageOptions{Type: "reaction", Emoji: "👍", ReactTo: first}))
+	inbound(t, inst, with(simulate.MessageOptions{Type: "location", Text: "Oficina", Latitude: 40.4168, Longitude: -3.7038}))
+	inbound(t, inst, with(simulate.MessageOptions{Type: "contacts", Text: "Ana Torres"}))
+	inbound(t, inst, with(simulate.MessageOptions{Type: "button_reply", Text: "Sí, confirmo"}))
+	inbound(t, inst, with(simulate.MessageOptions{Type: "text", Text: "¿Lo ves bien?", ReplyTo: img}))
+	last := inbound(t, inst, with(simulate.MessageOptions{Type: "unsupported"}))
+	conversationOf(t, inst.Store, last)
+	ctx := webtest.Tab(t, time.Minute)
+	webtest.SignInDemo(t, ctx, inst.URL)
+	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
+		chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row[data-type="location"]`))); err != nil {
+		t.Fatal(err)
+	}
+	// The image arrives pending and shows once fetched, by polling.
+	waitElement(t, ctx, `#thread-messages .bubble-media img`)
+	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#thread-messages .bubble-media img`), "src"))
+	if err != nil || !strings.HasPrefix(src.Value, "/inbox/"+conv+"/file/") {
+		t.Fatalf("image src: %q %v", src.Value, err)
+	}
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector("#thread-messages .bubble-media img");return i.complete && i.naturalWidth > 0})()`))
+	if err != nil || !loaded {
+		waitFor(t, func() bool {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector("#thread-messages .bubble-media img");return i.complete && i.naturalWidth > 0})()`))
+			return err == nil && ok
+		}, "the image loads")
+	}
+	thread := text(t, ctx, `#thread-messages`)
+	for _, want := range []string{"Recibo de marzo", "40.4168, -3.7038", "Ana Torres", "Sí, confirmo", "[unsupported: ", "¿Lo ves bien?"} {
+		if !strings.Contains(thread, want) {
+			t.Errorf("thread lacks %q: %q", want, thread)
+		}
+	}
+	// The reaction sits on the message it reacts to; the reply quotes the image's caption.
+	waitText(t, ctx, `#msg-`+messageID(t, inst.Store, first)+` .bubble-reactions`, "👍")
+	waitText(t, ctx, `#thread-messages .bubble-quote`, "Recibo de marzo")
+	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.bubble-location a`), "href"))
+	if err != nil || !strings.HasPrefix(href.Value, "https://www.openstreetmap.org/?mlat=40.4168&mlon=-3.7038") {
+		t.Fatalf("map link: %q %v", href.Value, err)
+	}
+	// A tall window shows the whole thread in the screenshot.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1500)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	webtest.Screenshot(t, ctx, "thread-media")
 }
