@@ -310,7 +310,7 @@ func (a *API) cloudFromSend(r *http.Request, err error, req outbound.Request) *C
 		return &CloudError{Type: "GraphMethodException", Code: 100, ErrorSubcode: 33, status: http.StatusBadRequest, wagateCode: "unknown_channel",
 			Message: "(#100) Param channel names no configured channel", ErrorData: details("omit channel for the default one, or use a name from GET /v1/channels")}
 	}
-	e, ok := SendError(req.Message.Type, err)
+	e, ok := sendError(req.Message.Type, err)
 	switch {
 	case ok:
 	case errors.Is(err, store.ErrNotFound):

@@ -108,7 +108,7 @@ func (a *API) sendMessage(w http.ResponseWriter, r *http.Request) error {
 	}
 	m, created, err := a.sender.Send(r.Context(), req.Channel, req.Message, key)
 	if err != nil {
-		if e, ok := SendError(req.Message.Type, err); ok {
+		if e, ok := sendError(req.Message.Type, err); ok {
 			return e
 		}
 		return err
@@ -187,10 +187,9 @@ func (a *API) retryMessage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// SendError turns a refusal of the send service into its catalogue error; false for errors that are not
-// refusals (the database failing, say). Every send endpoint maps refusals through it, whatever its envelope,
-// and so does the web inbox, which shows the message and fix to the user.
-func SendError(msgType string, err error) (*Error, bool) {
+// sendError turns a refusal of the send service into its catalogue error; false for errors that are not
+// refusals (the database failing, say). Every send endpoint maps refusals through it, whatever its envelope.
+func sendError(msgType string, err error) (*Error, bool) {
 	var e *Error
 	switch {
 	case errors.Is(err, sender.ErrUnknownChannel):

@@ -310,7 +310,7 @@ func (a *API) notifyFromSend(r *http.Request, err error) *notifyError {
 	if errors.Is(err, sender.ErrUnknownChannel) {
 		return badNotify("channel names no configured channel: omit it for the default one")
 	}
-	e, ok := SendError("template", err)
+	e, ok := sendError("template", err)
 	if !ok {
 		a.log.Error("notify failed", "path", r.URL.Path, "err", err)
 		return &notifyError{status: http.StatusInternalServerError, message: "The notification could not be sent", detail: ErrInternal.Message}

@@ -402,7 +402,7 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 		return refused(err)
 	}
 	if _, _, err := h.o.Sender.Send(ctx, dec.Channel, dec.Message, "ui:"+key); err != nil {
-		if e, ok := httpapi.SendError(dec.Message.Type, err); ok {
+		if e, ok := httpapi.SendRefusal(dec.Message.Type, err); ok {
 			return refused(e)
 		}
 		return err
