@@ -102,7 +102,7 @@ func (f inboxFilter) Active() bool { return f.Q != "" || f.Unread || f.Channel !
 // inboxPageView is the whole inbox page: the list and, when one is open, a thread.
 type inboxPageView struct {
 	List   inboxListView
-	Thread *threadView
+	Thread *inboxThreadView
 }
 
 func (h *Handler) inboxPage(w http.ResponseWriter, r *http.Request, s *Session) error {
@@ -114,13 +114,13 @@ func (h *Handler) inboxPage(w http.ResponseWriter, r *http.Request, s *Session) 
 	var v inboxPageView
 	if id := r.PathValue("id"); id != "" {
 		f.Open = id
-		t, err := h.thread(r.Context(), s, id, true)
+		t, err := h.inboxLoadThread(r.Context(), s, id, true)
 		if err != nil {
 			return err
 		}
 		v.Thread = &t
 	}
-	list, err := h.conversationList(r.Context(), f)
+	list, err := h.inboxLoadList(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -131,39 +131,39 @@ func (h *Handler) inboxPage(w http.ResponseWriter, r *http.Request, s *Session) 
 // inboxListView is one page of the conversation list.
 type inboxListView struct {
 	Filter   inboxFilter
-	Rows     []conversationRow
+	Rows     []inboxRow
 	Next     string
 	Channels []string
 	More     bool // a following page, appended to the list
 }
 
-// conversationRow is a conversation as the list shows it.
-type conversationRow struct {
+// inboxRow is a conversation as the list shows it.
+type inboxRow struct {
 	store.Conversation
-	Window windowState
+	Window inboxWindow
 	Open   bool
 }
 
-// windowState is a conversation's 24-hour window as the UI says it.
-type windowState struct {
+// inboxWindow is a conversation's 24-hour window as the UI says it.
+type inboxWindow struct {
 	Open     bool
 	Hours    int // whole hours left, when at least one
 	Minutes  int // minutes left, under an hour
 	ClosedAt time.Time
 }
 
-func windowOf(c store.Conversation, now time.Time) windowState {
+func inboxWindowOf(c store.Conversation, now time.Time) inboxWindow {
 	if !c.WindowOpen(now) {
-		return windowState{ClosedAt: c.WindowExpiresAt}
+		return inboxWindow{ClosedAt: c.WindowExpiresAt}
 	}
 	left := c.WindowExpiresAt.Sub(now)
 	if left >= time.Hour {
-		return windowState{Open: true, Hours: int(left / time.Hour)}
+		return inboxWindow{Open: true, Hours: int(left / time.Hour)}
 	}
-	return windowState{Open: true, Minutes: max(1, int(left/time.Minute))}
+	return inboxWindow{Open: true, Minutes: max(1, int(left/time.Minute))}
 }
 
-func (h *Handler) conversationList(ctx context.Context, f inboxFilter) (inboxListView, error) {
+func (h *Handler) inboxLoadList(ctx context.Context, f inboxFilter) (inboxListView, error) {
 	q := store.ConversationQuery{Q: f.Q, Unread: f.Unread, Channel: f.Channel, Cursor: f.Cursor, Limit: inboxPageSize}
 	now := h.now()
 	if f.Window {
@@ -181,14 +181,14 @@ func (h *Handler) conversationList(ctx context.Context, f inboxFilter) (inboxLis
 		v.Channels = append(v.Channels, c.Name)
 	}
 	for _, c := range p.Items {
-		v.Rows = append(v.Rows, conversationRow{Conversation: c, Window: windowOf(c, now), Open: c.ID == f.Open})
+		v.Rows = append(v.Rows, inboxRow{Conversation: c, Window: inboxWindowOf(c, now), Open: c.ID == f.Open})
 	}
 	return v, nil
 }
 
 // inboxList is the conversation list alone: searched, filtered, refreshed live, or a following page.
 func (h *Handler) inboxList(w http.ResponseWriter, r *http.Request, s *Session) error {
-	v, err := h.conversationList(r.Context(), readInboxFilter(r.URL.Query()))
+	v, err := h.inboxLoadList(r.Context(), readInboxFilter(r.URL.Query()))
 	if err != nil {
 		return err
 	}
@@ -198,40 +198,40 @@ func (h *Handler) inboxList(w http.ResponseWriter, r *http.Request, s *Session) 
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-list", v)
 }
 
-// threadView is an open conversation: its header, messages and composer.
-type threadView struct {
+// inboxThreadView is an open conversation: its header, messages and composer.
+type inboxThreadView struct {
 	Conv     store.Conversation
-	Window   windowState
-	Messages messagesView
-	Composer composerView
+	Window   inboxWindow
+	Messages inboxMessagesView
+	Composer inboxComposerView
 }
 
-// thread reads conversation id for display, marking it read first when it has unread messages and markRead
+// inboxLoadThread reads conversation id for display, marking it read first when it has unread messages and markRead
 // is set.
-func (h *Handler) thread(ctx context.Context, s *Session, id string, markRead bool) (threadView, error) {
+func (h *Handler) inboxLoadThread(ctx context.Context, s *Session, id string, markRead bool) (inboxThreadView, error) {
 	c, err := h.st.ConversationGet(ctx, id)
 	if err != nil {
-		return threadView{}, err
+		return inboxThreadView{}, err
 	}
 	if markRead {
-		if c, err = h.markRead(ctx, c); err != nil {
-			return threadView{}, err
+		if c, err = h.inboxMarkRead(ctx, c); err != nil {
+			return inboxThreadView{}, err
 		}
 	}
-	msgs, err := h.messages(ctx, c, "")
+	msgs, err := h.inboxLoadMessages(ctx, c, "")
 	if err != nil {
-		return threadView{}, err
+		return inboxThreadView{}, err
 	}
-	comp, err := h.composer(c)
+	comp, err := h.inboxNewComposer(c)
 	if err != nil {
-		return threadView{}, err
+		return inboxThreadView{}, err
 	}
-	return threadView{Conv: c, Window: windowOf(c, h.now()), Messages: msgs, Composer: comp}, nil
+	return inboxThreadView{Conv: c, Window: inboxWindowOf(c, h.now()), Messages: msgs, Composer: comp}, nil
 }
 
-// markRead marks c read, and sends the read mark to WhatsApp when its channel does, when it has unread
+// inboxMarkRead marks c read, and sends the read mark to WhatsApp when its channel does, when it has unread
 // messages. A conversation already read is left alone, so that redrawing an open thread changes nothing.
-func (h *Handler) markRead(ctx context.Context, c store.Conversation) (store.Conversation, error) {
+func (h *Handler) inboxMarkRead(ctx context.Context, c store.Conversation) (store.Conversation, error) {
 	if c.UnreadCount == 0 {
 		return c, nil
 	}
@@ -248,11 +248,11 @@ func (h *Handler) inboxMessages(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	before := r.URL.Query().Get("before")
 	if before == "" {
-		if c, err = h.markRead(r.Context(), c); err != nil {
+		if c, err = h.inboxMarkRead(r.Context(), c); err != nil {
 			return err
 		}
 	}
-	v, err := h.messages(r.Context(), c, before)
+	v, err := h.inboxLoadMessages(r.Context(), c, before)
 	if err != nil {
 		return err
 	}
@@ -262,21 +262,21 @@ func (h *Handler) inboxMessages(w http.ResponseWriter, r *http.Request, s *Sessi
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-messages", v)
 }
 
-// composerView is the form at the bottom of a thread, or the notice that a template is needed.
-type composerView struct {
+// inboxComposerView is the form at the bottom of a thread, or the notice that a template is needed.
+type inboxComposerView struct {
 	ConvID string
-	Window windowState
+	Window inboxWindow
 	Never  bool   // the contact never wrote: there has been no window
 	Key    string // the idempotency key of this form: submitting it twice sends once
 	Files  bool   // wagate keeps files, so the composer takes attachments
 }
 
-func (h *Handler) composer(c store.Conversation) (composerView, error) {
+func (h *Handler) inboxNewComposer(c store.Conversation) (inboxComposerView, error) {
 	key, err := randomToken()
 	if err != nil {
-		return composerView{}, err
+		return inboxComposerView{}, err
 	}
-	return composerView{ConvID: c.ID, Window: windowOf(c, h.now()), Never: c.LastInboundAt.IsZero(), Key: key, Files: h.o.Media != nil}, nil
+	return inboxComposerView{ConvID: c.ID, Window: inboxWindowOf(c, h.now()), Never: c.LastInboundAt.IsZero(), Key: key, Files: h.o.Media != nil}, nil
 }
 
 // inboxComposer is the composer alone. With ?closed=1 (asked live by the closed composer) it answers 204 while
@@ -290,29 +290,29 @@ func (h *Handler) inboxComposer(w http.ResponseWriter, r *http.Request, s *Sessi
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	v, err := h.composer(c)
+	v, err := h.inboxNewComposer(c)
 	if err != nil {
 		return err
 	}
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-composer", v)
 }
 
-// replySlotView is the quoted message above the composer's text, with the hidden field that names it.
-type replySlotView struct {
+// inboxReplySlot is the quoted message above the composer's text, with the hidden field that names it.
+type inboxReplySlot struct {
 	ConvID string
-	Quote  *quoteView
+	Quote  *inboxQuote
 	ID     string
 }
 
 // inboxReply fills the composer's reply slot with the message ?to= names, or empties it without.
 func (h *Handler) inboxReply(w http.ResponseWriter, r *http.Request, s *Session) error {
-	v := replySlotView{ConvID: r.PathValue("id")}
+	v := inboxReplySlot{ConvID: r.PathValue("id")}
 	if id := r.URL.Query().Get("to"); id != "" {
 		m, err := h.st.MessageGet(r.Context(), id)
 		if err != nil || m.ConversationID != v.ConvID {
 			return errNotFound
 		}
-		q := quoteOf(m)
+		q := inboxQuoteOf(m)
 		v.Quote, v.ID = &q, m.ID
 	}
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-reply-slot", v)
@@ -369,7 +369,7 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 			return userError(http.StatusRequestEntityTooLarge, "inbox.file_too_large")
 		}
 		declared := fh.Header.Get("Content-Type")
-		kind := fileKind(declared)
+		kind := inboxFileKind(declared)
 		obj := map[string]any{}
 		if body != "" && kind != "audio" {
 			obj["caption"] = body
@@ -384,10 +384,10 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 		}
 		f, _, err := outbound.FindInlineFile(msg, true)
 		if err != nil {
-			return refused(err)
+			return inboxRefused(err)
 		}
 		if raw, err = httpapi.StoreInlineFile(ctx, h.o.Media, f, data, declared, fh.Filename); err != nil {
-			return refused(err)
+			return inboxRefused(err)
 		}
 	case body == "":
 		return userError(http.StatusUnprocessableEntity, "inbox.empty")
@@ -399,11 +399,11 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	dec, err := outbound.Decode(raw)
 	if err != nil {
-		return refused(err)
+		return inboxRefused(err)
 	}
 	if _, _, err := h.o.Sender.Send(ctx, dec.Channel, dec.Message, "ui:"+key); err != nil {
 		if e, ok := httpapi.SendRefusal(dec.Message.Type, err); ok {
-			return refused(e)
+			return inboxRefused(e)
 		}
 		return err
 	}
@@ -411,7 +411,7 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 		http.Redirect(w, r, "/inbox/"+c.ID, http.StatusSeeOther)
 		return nil
 	}
-	v, err := h.composer(c)
+	v, err := h.inboxNewComposer(c)
 	if err != nil {
 		return err
 	}
@@ -419,8 +419,8 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-composer", v)
 }
 
-// fileKind is the WhatsApp message type of a file by its declared type; media.Check then checks the bytes.
-func fileKind(declared string) string {
+// inboxFileKind is the WhatsApp message type of a file by its declared type; media.Check then checks the bytes.
+func inboxFileKind(declared string) string {
 	base, _, _ := mime.ParseMediaType(declared)
 	switch {
 	case strings.HasPrefix(base, "image/"):
@@ -433,8 +433,8 @@ func fileKind(declared string) string {
 	return "document"
 }
 
-// refused is the user error of a send that was refused: the catalogue's message and what to do.
-func refused(err error) error {
+// inboxRefused is the user error of a send that was refused: the catalogue's message and what to do.
+func inboxRefused(err error) error {
 	var e *httpapi.Error
 	if errors.As(err, &e) {
 		if e.Fix != "" {
@@ -471,7 +471,7 @@ func (h *Handler) inboxRetry(w http.ResponseWriter, r *http.Request, s *Session)
 		http.Redirect(w, r, "/inbox/"+c.ID, http.StatusSeeOther)
 		return nil
 	}
-	v, err := h.messages(r.Context(), c, "")
+	v, err := h.inboxLoadMessages(r.Context(), c, "")
 	if err != nil {
 		return err
 	}
@@ -485,7 +485,7 @@ func (h *Handler) inboxMediaState(w http.ResponseWriter, r *http.Request, s *Ses
 	if err != nil || m.ConversationID != r.PathValue("id") {
 		return errNotFound
 	}
-	b := bubbleOf(m)
+	b := inboxBubbleOf(m)
 	if b.Media == nil {
 		return errNotFound
 	}
@@ -504,7 +504,7 @@ func (h *Handler) inboxFile(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	id := m.ID
 	if m.Direction == store.DirectionOut {
-		if id = storedFileOf(m); id == "" {
+		if id = inboxStoredFile(m); id == "" {
 			return errNotFound
 		}
 	}

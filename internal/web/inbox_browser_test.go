@@ -18,9 +18,9 @@ import (
 	"github.com/wagate/wagate/internal/web/webtest"
 )
 
-// inbound posts a simulated inbound message to inst's webhook as the provider does (Cloud shape), and returns
+// inboxInbound posts a simulated inbound message to inst's webhook as the provider does (Cloud shape), and returns
 // its wamid.
-func inbound(t *testing.T, inst *servertest.Instance, o simulate.MessageOptions) string {
+func inboxInbound(t *testing.T, inst *servertest.Instance, o simulate.MessageOptions) string {
 	t.Helper()
 	if o.ID == "" {
 		o.ID = simulate.NewWAMID(wa.Digits(o.From))
@@ -38,8 +38,8 @@ func inbound(t *testing.T, inst *servertest.Instance, o simulate.MessageOptions)
 	return o.ID
 }
 
-// conversationOf waits until the message with wamid is stored and returns its conversation.
-func conversationOf(t *testing.T, st *store.Store, wamid string) string {
+// inboxConversationOf waits until the message with wamid is stored and returns its conversation.
+func inboxConversationOf(t *testing.T, st *store.Store, wamid string) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -54,8 +54,8 @@ func conversationOf(t *testing.T, st *store.Store, wamid string) string {
 	}
 }
 
-// text returns the text of the first element sel matches.
-func text(t *testing.T, ctx context.Context, sel string) string {
+// inboxText returns the text of the first element sel matches.
+func inboxText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 	if err != nil {
@@ -64,8 +64,8 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
-// noDialogs fails the test when the page opens any JavaScript dialog (an injected alert()).
-func noDialogs(t *testing.T, ctx context.Context) {
+// inboxNoDialogs fails the test when the page opens any JavaScript dialog (an injected alert()).
+func inboxNoDialogs(t *testing.T, ctx context.Context) {
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for ev, err := range dialogs {
@@ -84,8 +84,8 @@ func TestBrowser_InboxLiveInboundAndReplyTicks(t *testing.T) {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
 			inst := servertest.Start(t, servertest.Listen(t), db, nil)
-			first := inbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "Hola, ¿tenéis cita el lunes?"})
-			conv := conversationOf(t, inst.Store, first)
+			first := inboxInbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "Hola, ¿tenéis cita el lunes?"})
+			conv := inboxConversationOf(t, inst.Store, first)
 			ctx := webtest.Tab(t, time.Minute)
 			webtest.SignInDemo(t, ctx, inst.URL)
 			if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
@@ -93,48 +93,48 @@ func TestBrowser_InboxLiveInboundAndReplyTicks(t *testing.T) {
 				t.Fatal(err)
 			}
 			webtest.WaitLive(t, ctx)
-			if got := text(t, ctx, `#conv-list .inbox-row .inbox-name`); got != "Lucía Gómez" {
+			if got := inboxText(t, ctx, `#conv-list .inbox-row .inbox-name`); got != "Lucía Gómez" {
 				t.Fatalf("list row: %q", got)
 			}
-			if got := text(t, ctx, `#conv-list .inbox-window`); !strings.Contains(got, "window open, 23 h left") {
+			if got := inboxText(t, ctx, `#conv-list .inbox-window`); !strings.Contains(got, "window open, 23 h left") {
 				t.Fatalf("window state: %q", got)
 			}
 
 			// (a) A new inbound message appears in the open thread and, from a new contact, in the list.
-			second := inbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "A las 10 me va bien"})
+			second := inboxInbound(t, inst, simulate.MessageOptions{From: "+34600111222", Name: "Lucía Gómez", Text: "A las 10 me va bien"})
 			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row.in:first-child`))); err != nil {
 				t.Fatal(err)
 			}
-			waitText(t, ctx, `#thread-messages`, "A las 10 me va bien")
-			other := inbound(t, inst, simulate.MessageOptions{From: "+447700900123", Name: "Bob Stone", Text: "Is the shop open?"})
-			waitText(t, ctx, `#conv-list`, "Bob Stone")
-			waitText(t, ctx, `#conv-list`, "Is the shop open?")
-			if got := text(t, ctx, `#conv-list .inbox-row.unread .inbox-unread`); got != "1" {
+			inboxWaitText(t, ctx, `#thread-messages`, "A las 10 me va bien")
+			other := inboxInbound(t, inst, simulate.MessageOptions{From: "+447700900123", Name: "Bob Stone", Text: "Is the shop open?"})
+			inboxWaitText(t, ctx, `#conv-list`, "Bob Stone")
+			inboxWaitText(t, ctx, `#conv-list`, "Is the shop open?")
+			if got := inboxText(t, ctx, `#conv-list .inbox-row.unread .inbox-unread`); got != "1" {
 				t.Fatalf("Bob's unread badge: %q", got)
 			}
 			_ = other
 			// The open conversation was marked read as the message arrived.
-			waitFor(t, func() bool {
+			inboxWaitFor(t, func() bool {
 				c, err := inst.Store.ConversationGet(context.Background(), conv)
 				return err == nil && c.UnreadCount == 0
 			}, "the open conversation marked read")
 			_ = second
 
 			// (b) A reply from the composer goes sent -> delivered -> read as the demo receipts arrive.
-			clickUntil(t, ctx, `#msg-`+messageID(t, inst.Store, second)+` .bubble-actions button`, `#reply-slot blockquote`)
+			inboxClickUntil(t, ctx, `#msg-`+inboxMessageID(t, inst.Store, second)+` .bubble-actions button`, `#reply-slot blockquote`)
 			if err := chromedp.Do(ctx,
 				chromedp.SendKeys(chromedp.CSS(`#composer textarea`), "Perfecto, te apunto a las 10."),
 				chromedp.Click(chromedp.CSS(`#composer button[type="submit"]`)),
 			); err != nil {
 				t.Fatal(err)
 			}
-			waitElement(t, ctx, `#thread-messages .bubble-row.out .tick-read`)
-			waitText(t, ctx, `#thread-messages .bubble-row.out .bubble-quote`, "A las 10 me va bien")
+			inboxWaitElement(t, ctx, `#thread-messages .bubble-row.out .tick-read`)
+			inboxWaitText(t, ctx, `#thread-messages .bubble-row.out .bubble-quote`, "A las 10 me va bien")
 			label, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#thread-messages .bubble-row.out .tick-read`), "aria-label"))
 			if err != nil || label.Value != "Read" {
 				t.Fatalf("read tick label: %q %v", label.Value, err)
 			}
-			if got := text(t, ctx, `#composer textarea`); got != "" {
+			if got := inboxText(t, ctx, `#composer textarea`); got != "" {
 				t.Fatalf("composer not cleared: %q", got)
 			}
 			// The receipts went through delivered before read.
@@ -153,7 +153,7 @@ func TestBrowser_InboxLiveInboundAndReplyTicks(t *testing.T) {
 	}
 }
 
-func messageID(t *testing.T, st *store.Store, wamid string) string {
+func inboxMessageID(t *testing.T, st *store.Store, wamid string) string {
 	t.Helper()
 	m, err := st.MessageGetByProviderID(context.Background(), "default", wamid)
 	if err != nil {
@@ -162,8 +162,8 @@ func messageID(t *testing.T, st *store.Store, wamid string) string {
 	return m.ID
 }
 
-// waitText waits until the element sel matches contains want.
-func waitText(t *testing.T, ctx context.Context, sel, want string) {
+// inboxWaitText waits until the element sel matches contains want.
+func inboxWaitText(t *testing.T, ctx context.Context, sel, want string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -178,8 +178,8 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	}
 }
 
-// waitElement waits until an element matches sel; on a timeout it shows the thread and the message area.
-func waitElement(t *testing.T, ctx context.Context, sel string) {
+// inboxWaitElement waits until an element matches sel; on a timeout it shows the thread and the message area.
+func inboxWaitElement(t *testing.T, ctx context.Context, sel string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -195,9 +195,9 @@ func waitElement(t *testing.T, ctx context.Context, sel string) {
 	}
 }
 
-// clickUntil clicks sel until an element matches want: a live redraw may replace what was clicked before htmx
+// inboxClickUntil clicks sel until an element matches want: a live redraw may replace what was clicked before htmx
 // handled the click.
-func clickUntil(t *testing.T, ctx context.Context, sel, want string) {
+func inboxClickUntil(t *testing.T, ctx context.Context, sel, want string) {
 	t.Helper()
 	for range 10 {
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
@@ -211,10 +211,10 @@ func clickUntil(t *testing.T, ctx context.Context, sel, want string) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	waitElement(t, ctx, want)
+	inboxWaitElement(t, ctx, want)
 }
 
-func waitFor(t *testing.T, cond func() bool, what string) {
+func inboxWaitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -225,8 +225,8 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 	}
 }
 
-// failedReply stores an outbound text to phone that the provider refused, as the send worker records it.
-func failedReply(t *testing.T, st *store.Store, phone, text string) store.Message {
+// inboxFailedReply stores an outbound text to phone that the provider refused, as the send worker records it.
+func inboxFailedReply(t *testing.T, st *store.Store, phone, text string) store.Message {
 	t.Helper()
 	ctx := context.Background()
 	content, _ := json.Marshal(map[string]string{"body": text})
@@ -249,8 +249,8 @@ func failedReply(t *testing.T, st *store.Store, phone, text string) store.Messag
 func TestBrowser_InboxFailedReasonAndRetry(t *testing.T) {
 	t.Parallel()
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
-	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600555666", Name: "Marta", Text: "¿Me confirmas?"}))
-	failed := failedReply(t, inst.Store, "+34600555666", "Confirmado para el martes")
+	conv := inboxConversationOf(t, inst.Store, inboxInbound(t, inst, simulate.MessageOptions{From: "+34600555666", Name: "Marta", Text: "¿Me confirmas?"}))
+	failed := inboxFailedReply(t, inst.Store, "+34600555666", "Confirmado para el martes")
 	ctx := webtest.Tab(t, time.Minute)
 	webtest.SignInDemo(t, ctx, inst.URL)
 	sel := `#msg-` + failed.ID
@@ -264,9 +264,9 @@ func TestBrowser_InboxFailedReasonAndRetry(t *testing.T) {
 		t.Fatalf("failure reason on hover: %q %v", title.Value, err)
 	}
 	// Retry really sends again: a new message, which the demo provider delivers and reads.
-	clickUntil(t, ctx, sel+` .inbox-retry`, sel+` .bubble-actions .muted`)
-	waitText(t, ctx, sel+` .bubble-actions`, "Sent again")
-	waitElement(t, ctx, `#thread-messages .bubble-row.out[data-status="read"]`)
+	inboxClickUntil(t, ctx, sel+` .inbox-retry`, sel+` .bubble-actions .muted`)
+	inboxWaitText(t, ctx, sel+` .bubble-actions`, "Sent again")
+	inboxWaitElement(t, ctx, `#thread-messages .bubble-row.out[data-status="read"]`)
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".inbox-retry").length`)); err != nil || n != 0 {
 		t.Fatalf("a retried message still offers Retry: %d %v", n, err)
 	}
@@ -280,24 +280,24 @@ func TestBrowser_InboxShowsHostileTextAsText(t *testing.T) {
 	t.Parallel()
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
 	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
-	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Text: evil}))
-	inbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Type: "document", Caption: "doc " + evil,
+	conv := inboxConversationOf(t, inst.Store, inboxInbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Text: evil}))
+	inboxInbound(t, inst, simulate.MessageOptions{From: "+34600777888", Name: evil, Type: "document", Caption: "doc " + evil,
 		Filename: `<img src=x onerror=alert(3)>.pdf`})
 	ctx := webtest.Tab(t, time.Minute)
-	noDialogs(t, ctx)
+	inboxNoDialogs(t, ctx)
 	webtest.SignInDemo(t, ctx, inst.URL)
 	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
 		chromedp.WaitVisible(chromedp.CSS(`#thread-messages .bubble-row[data-type="document"]`))); err != nil {
 		t.Fatal(err)
 	}
-	if got := text(t, ctx, `#conv-list .inbox-name`); got != evil {
+	if got := inboxText(t, ctx, `#conv-list .inbox-name`); got != evil {
 		t.Fatalf("contact name shown as %q", got)
 	}
-	if got := text(t, ctx, `.inbox-thread-name`); got != evil {
+	if got := inboxText(t, ctx, `.inbox-thread-name`); got != evil {
 		t.Fatalf("thread name shown as %q", got)
 	}
-	waitText(t, ctx, `#thread-messages .bubble-row[data-type="text"] .bubble-text`, evil)
-	waitText(t, ctx, `#thread-messages .bubble-row[data-type="document"]`, "doc "+evil)
+	inboxWaitText(t, ctx, `#thread-messages .bubble-row[data-type="text"] .bubble-text`, evil)
+	inboxWaitText(t, ctx, `#thread-messages .bubble-row[data-type="document"]`, "doc "+evil)
 	// Let the pending document settle (fetched or failed), then look for anything injected.
 	time.Sleep(4 * time.Second)
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#main script, img[src="x"], img[onerror], [onerror]').length`))
@@ -309,7 +309,7 @@ func TestBrowser_InboxShowsHostileTextAsText(t *testing.T) {
 func TestBrowser_InboxSpanish(t *testing.T) {
 	t.Parallel()
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
-	conv := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600123123", Name: "Pilar", Text: "Buenas"}))
+	conv := inboxConversationOf(t, inst.Store, inboxInbound(t, inst, simulate.MessageOptions{From: "+34600123123", Name: "Pilar", Text: "Buenas"}))
 	ctx := webtest.Tab(t, time.Minute)
 	webtest.SignInDemo(t, ctx, inst.URL)
 	if err := chromedp.Do(ctx,
@@ -318,13 +318,13 @@ func TestBrowser_InboxSpanish(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	side := text(t, ctx, `.inbox-side`)
+	side := inboxText(t, ctx, `.inbox-side`)
 	for _, want := range []string{"Buscar", "Solo no leídas", "Ventana abierta", "ventana abierta, quedan 23 h"} {
 		if !strings.Contains(side, want) {
 			t.Errorf("list lacks %q: %q", want, side)
 		}
 	}
-	thread := text(t, ctx, `#thread`)
+	thread := inboxText(t, ctx, `#thread`)
 	for _, want := range []string{"Responder", "Enviar", "Intro envía"} {
 		if !strings.Contains(thread, want) {
 			t.Errorf("thread lacks %q: %q", want, thread)
@@ -343,16 +343,16 @@ func TestBrowser_InboxMediaBubbles(t *testing.T) {
 		o.From, o.Name = from.From, from.Name
 		return o
 	}
-	first := inbound(t, inst, with(simulate.MessageOptions{Text: "Te paso la foto del recibo"}))
-	conv := conversationOf(t, inst.Store, first)
-	img := inbound(t, inst, with(simulate.MessageOptions{Type: "image", MimeType: "image/png", Caption: "Recibo de marzo"}))
-	inbound(t, inst, with(simulate.MessageOptions{Type: "reaction", Emoji: "👍", ReactTo: first}))
-	inbound(t, inst, with(simulate.MessageOptions{Type: "location", Text: "Oficina", Latitude: 40.4168, Longitude: -3.7038}))
-	inbound(t, inst, with(simulate.MessageOptions{Type: "contacts", Text: "Ana Torres"}))
-	inbound(t, inst, with(simulate.MessageOptions{Type: "button_reply", Text: "Sí, confirmo"}))
-	inbound(t, inst, with(simulate.MessageOptions{Type: "text", Text: "¿Lo ves bien?", ReplyTo: img}))
-	last := inbound(t, inst, with(simulate.MessageOptions{Type: "unsupported"}))
-	conversationOf(t, inst.Store, last)
+	first := inboxInbound(t, inst, with(simulate.MessageOptions{Text: "Te paso la foto del recibo"}))
+	conv := inboxConversationOf(t, inst.Store, first)
+	img := inboxInbound(t, inst, with(simulate.MessageOptions{Type: "image", MimeType: "image/png", Caption: "Recibo de marzo"}))
+	inboxInbound(t, inst, with(simulate.MessageOptions{Type: "reaction", Emoji: "👍", ReactTo: first}))
+	inboxInbound(t, inst, with(simulate.MessageOptions{Type: "location", Text: "Oficina", Latitude: 40.4168, Longitude: -3.7038}))
+	inboxInbound(t, inst, with(simulate.MessageOptions{Type: "contacts", Text: "Ana Torres"}))
+	inboxInbound(t, inst, with(simulate.MessageOptions{Type: "button_reply", Text: "Sí, confirmo"}))
+	inboxInbound(t, inst, with(simulate.MessageOptions{Type: "text", Text: "¿Lo ves bien?", ReplyTo: img}))
+	last := inboxInbound(t, inst, with(simulate.MessageOptions{Type: "unsupported"}))
+	inboxConversationOf(t, inst.Store, last)
 	ctx := webtest.Tab(t, time.Minute)
 	webtest.SignInDemo(t, ctx, inst.URL)
 	if err := chromedp.Do(ctx, chromedp.Navigate(inst.URL+"/inbox/"+conv),
@@ -360,27 +360,27 @@ func TestBrowser_InboxMediaBubbles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The image arrives pending and shows once fetched, by polling.
-	waitElement(t, ctx, `#thread-messages .bubble-media img`)
+	inboxWaitElement(t, ctx, `#thread-messages .bubble-media img`)
 	src, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#thread-messages .bubble-media img`), "src"))
 	if err != nil || !strings.HasPrefix(src.Value, "/inbox/"+conv+"/file/") {
 		t.Fatalf("image src: %q %v", src.Value, err)
 	}
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector("#thread-messages .bubble-media img");return i.complete && i.naturalWidth > 0})()`))
 	if err != nil || !loaded {
-		waitFor(t, func() bool {
+		inboxWaitFor(t, func() bool {
 			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(function(){var i=document.querySelector("#thread-messages .bubble-media img");return i.complete && i.naturalWidth > 0})()`))
 			return err == nil && ok
 		}, "the image loads")
 	}
-	thread := text(t, ctx, `#thread-messages`)
+	thread := inboxText(t, ctx, `#thread-messages`)
 	for _, want := range []string{"Recibo de marzo", "40.4168, -3.7038", "Ana Torres", "Sí, confirmo", "[unsupported: ", "¿Lo ves bien?"} {
 		if !strings.Contains(thread, want) {
 			t.Errorf("thread lacks %q: %q", want, thread)
 		}
 	}
 	// The reaction sits on the message it reacts to; the reply quotes the image's caption.
-	waitText(t, ctx, `#msg-`+messageID(t, inst.Store, first)+` .bubble-reactions`, "👍")
-	waitText(t, ctx, `#thread-messages .bubble-quote`, "Recibo de marzo")
+	inboxWaitText(t, ctx, `#msg-`+inboxMessageID(t, inst.Store, first)+` .bubble-reactions`, "👍")
+	inboxWaitText(t, ctx, `#thread-messages .bubble-quote`, "Recibo de marzo")
 	href, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`.bubble-location a`), "href"))
 	if err != nil || !strings.HasPrefix(href.Value, "https://www.openstreetmap.org/?mlat=40.4168&mlon=-3.7038") {
 		t.Fatalf("map link: %q %v", href.Value, err)

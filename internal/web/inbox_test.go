@@ -21,23 +21,23 @@ import (
 	"github.com/wagate/wagate/internal/web/webtest"
 )
 
-// client is a signed-in user of a running wagate, over plain HTTP.
-type client struct {
+// inboxClient is a signed-in user of a running wagate, over plain HTTP.
+type inboxClient struct {
 	t    *testing.T
 	base string
 	c    *http.Client
 	csrf string
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var inboxCSRFField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// signIn signs in as email with password and returns the signed-in client.
-func signIn(t *testing.T, base, email, password string) *client {
+// inboxSignIn signs in as email with password and returns the signed-in client.
+func inboxSignIn(t *testing.T, base, email, password string) *inboxClient {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	c := &inboxClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
 	_, body := c.get("/login")
-	m := csrfField.FindStringSubmatch(body)
+	m := inboxCSRFField.FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no csrf field on the sign-in page: %s", body)
 	}
@@ -47,7 +47,7 @@ func signIn(t *testing.T, base, email, password string) *client {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m = csrfField.FindStringSubmatch(string(page))
+	m = inboxCSRFField.FindStringSubmatch(string(page))
 	if resp.StatusCode != 200 || m == nil {
 		t.Fatalf("sign in as %s: %d %s", email, resp.StatusCode, page)
 	}
@@ -55,7 +55,7 @@ func signIn(t *testing.T, base, email, password string) *client {
 	return c
 }
 
-func (c *client) do(req *http.Request) (int, string) {
+func (c *inboxClient) do(req *http.Request) (int, string) {
 	c.t.Helper()
 	resp, err := c.c.Do(req)
 	if err != nil {
@@ -66,14 +66,14 @@ func (c *client) do(req *http.Request) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func (c *client) get(path string) (int, string) {
+func (c *inboxClient) get(path string) (int, string) {
 	c.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
 	return c.do(req)
 }
 
 // htmx sends a request as htmx does: with HX-Request and the session's CSRF header (unless csrf is false).
-func (c *client) htmx(method, path, contentType string, body io.Reader, csrf bool) (int, string) {
+func (c *inboxClient) htmx(method, path, contentType string, body io.Reader, csrf bool) (int, string) {
 	c.t.Helper()
 	req, _ := http.NewRequest(method, c.base+path, body)
 	req.Header.Set("HX-Request", "true")
@@ -86,8 +86,8 @@ func (c *client) htmx(method, path, contentType string, body io.Reader, csrf boo
 	return c.do(req)
 }
 
-// form builds a multipart composer form.
-func form(fields map[string]string, file, name, mimeType string) (string, *bytes.Buffer) {
+// inboxForm builds a multipart composer form.
+func inboxForm(fields map[string]string, file, name, mimeType string) (string, *bytes.Buffer) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -106,14 +106,14 @@ func form(fields map[string]string, file, name, mimeType string) (string, *bytes
 
 // inboxSetup starts wagate in demo mode with an agent signed in over HTTP and one conversation whose contact
 // wrote evil text; it returns the client, the instance and the conversation.
-func inboxSetup(t *testing.T) (*client, *servertest.Instance, string) {
+func inboxSetup(t *testing.T) (*inboxClient, *servertest.Instance, string) {
 	t.Helper()
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
 	webtest.AddUser(t, inst.Store, "alex@example.com", "agent", "agent-password")
-	wamid := inbound(t, inst, simulate.MessageOptions{From: "+34600333444", Name: `<script>alert(1)</script>Eve`,
+	wamid := inboxInbound(t, inst, simulate.MessageOptions{From: "+34600333444", Name: `<script>alert(1)</script>Eve`,
 		Text: `<img src=x onerror=alert(2)> hi`})
-	conv := conversationOf(t, inst.Store, wamid)
-	return signIn(t, inst.URL, "alex@example.com", "agent-password"), inst, conv
+	conv := inboxConversationOf(t, inst.Store, wamid)
+	return inboxSignIn(t, inst.URL, "alex@example.com", "agent-password"), inst, conv
 }
 
 func TestInbox_AgentReadsEscapedAndSendsOnce(t *testing.T) {
@@ -149,7 +149,7 @@ func TestInbox_AgentReadsEscapedAndSendsOnce(t *testing.T) {
 	}
 	// The same form submitted twice sends one message.
 	for range 2 {
-		ct, body := form(map[string]string{"key": key[1], "body": "<b>bold</b> reply"}, "", "", "")
+		ct, body := inboxForm(map[string]string{"key": key[1], "body": "<b>bold</b> reply"}, "", "", "")
 		if status, out := c.htmx(http.MethodPost, "/inbox/"+conv+"/send", ct, body, true); status != 200 || !strings.Contains(out, `id="composer"`) {
 			t.Fatalf("send: %d %s", status, out)
 		}
@@ -172,13 +172,13 @@ func TestInbox_AgentReadsEscapedAndSendsOnce(t *testing.T) {
 func TestInbox_RefusesPostWithoutCSRF(t *testing.T) {
 	t.Parallel()
 	c, inst, conv := inboxSetup(t)
-	ct, body := form(map[string]string{"key": "k1", "body": "hello"}, "", "", "")
+	ct, body := inboxForm(map[string]string{"key": "k1", "body": "hello"}, "", "", "")
 	status, out := c.htmx(http.MethodPost, "/inbox/"+conv+"/send", ct, body, false)
 	if status != http.StatusForbidden || !strings.Contains(out, "This form expired") {
 		t.Fatalf("send without CSRF token: %d %s", status, out)
 	}
 	// Nor does a token of the wrong session pass, as a form field.
-	ct, body = form(map[string]string{"key": "k1", "body": "hello", "csrf": "not-the-token"}, "", "", "")
+	ct, body = inboxForm(map[string]string{"key": "k1", "body": "hello", "csrf": "not-the-token"}, "", "", "")
 	req, _ := http.NewRequest(http.MethodPost, c.base+"/inbox/"+conv+"/send", body)
 	req.Header.Set("Content-Type", ct)
 	if status, _ := c.do(req); status != http.StatusForbidden {
@@ -218,9 +218,9 @@ func TestInbox_UnknownConversationAndMessage(t *testing.T) {
 func TestInbox_SearchFiltersAndWindowState(t *testing.T) {
 	t.Parallel()
 	c, inst, conv := inboxSetup(t)
-	old := inbound(t, inst, simulate.MessageOptions{From: "+447911123456", Name: "Olga Old", Text: "invoice please",
+	old := inboxInbound(t, inst, simulate.MessageOptions{From: "+447911123456", Name: "Olga Old", Text: "invoice please",
 		Timestamp: time.Now().Add(-30 * time.Hour)})
-	oldConv := conversationOf(t, inst.Store, old)
+	oldConv := inboxConversationOf(t, inst.Store, old)
 	cases := []struct {
 		query     string
 		want, not []string
@@ -261,7 +261,7 @@ func TestInbox_SearchFiltersAndWindowState(t *testing.T) {
 		t.Fatalf("closed composer: %s", out)
 	}
 	// Free text to a closed window is refused with what to do.
-	ct, body := form(map[string]string{"key": "k-closed", "body": "hello?"}, "", "", "")
+	ct, body := inboxForm(map[string]string{"key": "k-closed", "body": "hello?"}, "", "", "")
 	status, out := c.htmx(http.MethodPost, "/inbox/"+oldConv+"/send", ct, body, true)
 	if status != http.StatusUnprocessableEntity || !strings.Contains(out, "Not sent:") || !strings.Contains(out, "What to do: send one of the approved templates") {
 		t.Fatalf("send to a closed window: %d %s", status, out)
@@ -272,14 +272,14 @@ func TestInbox_AttachmentUsesTheMediaChecks(t *testing.T) {
 	t.Parallel()
 	c, inst, conv := inboxSetup(t)
 	// A file whose bytes are not the image it claims is refused with the media check's reason.
-	ct, body := form(map[string]string{"key": "k-bad"}, "<html><script>alert(1)</script></html>", "cat.jpg", "image/jpeg")
+	ct, body := inboxForm(map[string]string{"key": "k-bad"}, "<html><script>alert(1)</script></html>", "cat.jpg", "image/jpeg")
 	status, out := c.htmx(http.MethodPost, "/inbox/"+conv+"/send", ct, body, true)
 	if status != http.StatusUnprocessableEntity || !strings.Contains(out, "Not sent:") {
 		t.Fatalf("fake image: %d %s", status, out)
 	}
 	// A PDF with an evil name is sent as a document with its caption, and served back with a safe name.
 	pdf := "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-	ct, body = form(map[string]string{"key": "k-pdf", "body": "the contract"}, pdf, `<img src=x onerror=alert(3)>.pdf`, "application/pdf")
+	ct, body = inboxForm(map[string]string{"key": "k-pdf", "body": "the contract"}, pdf, `<img src=x onerror=alert(3)>.pdf`, "application/pdf")
 	if status, out := c.htmx(http.MethodPost, "/inbox/"+conv+"/send", ct, body, true); status != 200 {
 		t.Fatalf("pdf: %d %s", status, out)
 	}
@@ -308,7 +308,7 @@ func TestInbox_AttachmentUsesTheMediaChecks(t *testing.T) {
 		t.Fatalf("served file: %d %v", resp.StatusCode, resp.Header)
 	}
 	// The file of a message is not served under another conversation.
-	other := conversationOf(t, inst.Store, inbound(t, inst, simulate.MessageOptions{From: "+34600999888", Text: "x"}))
+	other := inboxConversationOf(t, inst.Store, inboxInbound(t, inst, simulate.MessageOptions{From: "+34600999888", Text: "x"}))
 	if status, _ := c.get("/inbox/" + other + "/file/" + p.Items[0].ID); status != http.StatusNotFound {
 		t.Fatalf("file under another conversation: %d", status)
 	}

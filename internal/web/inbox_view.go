@@ -15,18 +15,18 @@ import (
 	"github.com/wagate/wagate/internal/wa"
 )
 
-// messagesView is one page of a thread's messages.
-type messagesView struct {
+// inboxMessagesView is one page of a thread's messages.
+type inboxMessagesView struct {
 	ConvID string
 	// Bubbles are newest first: the thread stacks them from the bottom up.
-	Bubbles []bubble
+	Bubbles []inboxBubble
 	// Earlier is the cursor of the page before this one ("" at the start of the conversation).
 	Earlier string
 }
 
-// bubble is one message as a thread shows it. Every text in it is the contact's or an application's, and
+// inboxBubble is one message as a thread shows it. Every text in it is the contact's or an application's, and
 // reaches the page through html/template's escaping only.
-type bubble struct {
+type inboxBubble struct {
 	ID, ConvID, Type string
 	Out              bool
 	Text             string
@@ -38,22 +38,22 @@ type bubble struct {
 	Retry, Retried bool
 	Template       bool
 	Forwarded      bool
-	Media          *mediaBubble
-	Location       *locationView
-	Cards          []cardView
+	Media          *inboxMedia
+	Location       *inboxLocation
+	Cards          []inboxCard
 	Buttons        []string
-	Quote          *quoteView
-	Reactions      []reactionView
+	Quote          *inboxQuote
+	Reactions      []inboxReaction
 	// Reaction is a reaction whose message is not on this page, shown as a line of its own.
-	Reaction *reactionView
+	Reaction *inboxReaction
 	// Unsupported is a message type the thread cannot show.
 	Unsupported bool
 	hidden      bool
 }
 
-// mediaBubble is a message's file. State is pending, ready, failed or deleted for files wagate fetches or
+// inboxMedia is a message's file. State is pending, ready, failed or deleted for files wagate fetches or
 // keeps; link for files sent by URL; remote for files sent by a provider's media id, which wagate never had.
-type mediaBubble struct {
+type inboxMedia struct {
 	ConvID, MsgID          string
 	Kind, State            string
 	URL, Link              string
@@ -61,49 +61,49 @@ type mediaBubble struct {
 }
 
 // Image, Video, Audio and Document say how the bubble shows the file.
-func (m *mediaBubble) Image() bool    { return m.Kind == "image" || m.Kind == "sticker" }
-func (m *mediaBubble) Video() bool    { return m.Kind == "video" }
-func (m *mediaBubble) Audio() bool    { return m.Kind == "audio" || m.Kind == "voice" }
-func (m *mediaBubble) Document() bool { return !m.Image() && !m.Video() && !m.Audio() }
+func (m *inboxMedia) Image() bool    { return m.Kind == "image" || m.Kind == "sticker" }
+func (m *inboxMedia) Video() bool    { return m.Kind == "video" }
+func (m *inboxMedia) Audio() bool    { return m.Kind == "audio" || m.Kind == "voice" }
+func (m *inboxMedia) Document() bool { return !m.Image() && !m.Video() && !m.Audio() }
 
-type locationView struct {
+type inboxLocation struct {
 	Name, Address, Coords, Map string
 }
 
-type cardView struct {
+type inboxCard struct {
 	Name   string
 	Phones []string
 }
 
-// quoteView is the preview of a quoted message.
-type quoteView struct {
+// inboxQuote is the preview of a quoted message.
+type inboxQuote struct {
 	Text    string
 	Out     bool
 	Missing bool
 }
 
-type reactionView struct {
+type inboxReaction struct {
 	Emoji string
 	Out   bool
-	To    *quoteView
+	To    *inboxQuote
 }
 
-// knownTypes are the message types a thread shows as themselves.
-var knownTypes = map[string]bool{"text": true, "image": true, "video": true, "audio": true, "voice": true, "document": true,
+// inboxKnownTypes are the message types a thread shows as themselves.
+var inboxKnownTypes = map[string]bool{"text": true, "image": true, "video": true, "audio": true, "voice": true, "document": true,
 	"sticker": true, "location": true, "contacts": true, "reaction": true, "interactive": true, "button": true,
 	"template": true, "order": true, "system": true}
 
-// messages reads one page of a conversation's messages, with the messages they quote and react to, in at most
+// inboxLoadMessages reads one page of a conversation's messages, with the messages they quote and react to, in at most
 // three queries.
-func (h *Handler) messages(ctx context.Context, c store.Conversation, before string) (messagesView, error) {
+func (h *Handler) inboxLoadMessages(ctx context.Context, c store.Conversation, before string) (inboxMessagesView, error) {
 	p, err := h.st.MessageList(ctx, store.MessageFilter{ConversationID: c.ID, Cursor: before, Limit: inboxPageSize})
 	if errors.Is(err, store.ErrBadCursor) {
-		return messagesView{}, userError(http.StatusBadRequest, "inbox.bad_cursor")
+		return inboxMessagesView{}, userError(http.StatusBadRequest, "inbox.bad_cursor")
 	}
 	if err != nil {
-		return messagesView{}, err
+		return inboxMessagesView{}, err
 	}
-	v := messagesView{ConvID: c.ID, Earlier: p.Next}
+	v := inboxMessagesView{ConvID: c.ID, Earlier: p.Next}
 	byPID := map[string]store.Message{}
 	retried := map[string]bool{}
 	for _, m := range p.Items {
@@ -116,7 +116,7 @@ func (h *Handler) messages(ctx context.Context, c store.Conversation, before str
 	}
 	var missing []string
 	for _, m := range p.Items {
-		for _, pid := range []string{m.ReplyTo, reactionTarget(m)} {
+		for _, pid := range []string{m.ReplyTo, inboxReactionTarget(m)} {
 			if _, ok := byPID[pid]; pid != "" && !ok {
 				missing = append(missing, pid)
 			}
@@ -124,23 +124,23 @@ func (h *Handler) messages(ctx context.Context, c store.Conversation, before str
 	}
 	others, err := h.st.MessagesByProviderID(ctx, c.Channel, missing)
 	if err != nil {
-		return messagesView{}, err
+		return inboxMessagesView{}, err
 	}
-	lookup := func(pid string) *quoteView {
+	lookup := func(pid string) *inboxQuote {
 		if m, ok := byPID[pid]; ok {
-			q := quoteOf(m)
+			q := inboxQuoteOf(m)
 			return &q
 		}
 		if m, ok := others[pid]; ok {
-			q := quoteOf(m)
+			q := inboxQuoteOf(m)
 			return &q
 		}
-		return &quoteView{Missing: true}
+		return &inboxQuote{Missing: true}
 	}
-	v.Bubbles = make([]bubble, len(p.Items))
+	v.Bubbles = make([]inboxBubble, len(p.Items))
 	index := map[string]int{} // provider id -> bubble
 	for i, m := range p.Items {
-		b := bubbleOf(m)
+		b := inboxBubbleOf(m)
 		b.Retried = retried[m.ID]
 		b.Retry = b.Tick == "failed" && !b.Retried
 		if m.ReplyTo != "" && m.Type != "reaction" {
@@ -155,11 +155,11 @@ func (h *Handler) messages(ctx context.Context, c store.Conversation, before str
 	reactions := map[int]map[bool]string{}
 	for i := len(p.Items) - 1; i >= 0; i-- {
 		m := p.Items[i]
-		target := reactionTarget(m)
+		target := inboxReactionTarget(m)
 		if m.Type != "reaction" || target == "" {
 			continue
 		}
-		emoji := payloadString(m.Payload, "emoji")
+		emoji := inboxPayloadString(m.Payload, "emoji")
 		if j, ok := index[target]; ok {
 			if reactions[j] == nil {
 				reactions[j] = map[bool]string{}
@@ -168,12 +168,12 @@ func (h *Handler) messages(ctx context.Context, c store.Conversation, before str
 			v.Bubbles[i].hidden = true
 			continue
 		}
-		v.Bubbles[i].Reaction = &reactionView{Emoji: emoji, Out: m.Direction == store.DirectionOut, To: lookup(target)}
+		v.Bubbles[i].Reaction = &inboxReaction{Emoji: emoji, Out: m.Direction == store.DirectionOut, To: lookup(target)}
 	}
 	for j, by := range reactions {
 		for _, out := range []bool{false, true} {
 			if e := by[out]; e != "" {
-				v.Bubbles[j].Reactions = append(v.Bubbles[j].Reactions, reactionView{Emoji: e, Out: out})
+				v.Bubbles[j].Reactions = append(v.Bubbles[j].Reactions, inboxReaction{Emoji: e, Out: out})
 			}
 		}
 	}
@@ -187,24 +187,24 @@ func (h *Handler) messages(ctx context.Context, c store.Conversation, before str
 	return v, nil
 }
 
-func reactionTarget(m store.Message) string {
+func inboxReactionTarget(m store.Message) string {
 	if m.Type != "reaction" {
 		return ""
 	}
-	return payloadString(m.Payload, "message_id")
+	return inboxPayloadString(m.Payload, "message_id")
 }
 
-// bubbleOf builds a message's bubble from the message alone: its content by type, its ticks and its media.
-func bubbleOf(m store.Message) bubble {
-	b := bubble{ID: m.ID, ConvID: m.ConversationID, Type: m.Type, Out: m.Direction == store.DirectionOut, Text: m.Text,
+// inboxBubbleOf builds a message's bubble from the message alone: its content by type, its ticks and its media.
+func inboxBubbleOf(m store.Message) inboxBubble {
+	b := inboxBubble{ID: m.ID, ConvID: m.ConversationID, Type: m.Type, Out: m.Direction == store.DirectionOut, Text: m.Text,
 		At: m.ProviderTime, Forwarded: m.Forwarded}
 	if b.At.IsZero() {
 		b.At = m.CreatedAt
 	}
 	if b.Out {
-		b.Tick = tickOf(m.Status)
+		b.Tick = inboxTickOf(m.Status)
 		if b.Tick == "failed" {
-			b.Fail = failReason(m)
+			b.Fail = inboxFailReason(m)
 		}
 	}
 	var obj map[string]json.RawMessage
@@ -216,8 +216,8 @@ func bubbleOf(m store.Message) bubble {
 	}
 	switch m.Type {
 	case "image", "video", "audio", "voice", "document", "sticker":
-		md := &mediaBubble{ConvID: m.ConversationID, MsgID: m.ID, Kind: m.Type, Mime: m.MediaMime,
-			Filename: media.SafeFilename(firstOf(m.MediaFilename, str("filename")))}
+		md := &inboxMedia{ConvID: m.ConversationID, MsgID: m.ID, Kind: m.Type, Mime: m.MediaMime,
+			Filename: media.SafeFilename(inboxFirst(m.MediaFilename, str("filename")))}
 		b.Text = str("caption")
 		switch {
 		case !b.Out:
@@ -225,7 +225,7 @@ func bubbleOf(m store.Message) bubble {
 		case str("file") != "":
 			md.State = store.MediaReady
 		case str("link") != "":
-			md.State, md.Link = "link", safeLink(str("link"))
+			md.State, md.Link = "link", inboxSafeLink(str("link"))
 		default:
 			md.State = "remote"
 		}
@@ -242,7 +242,7 @@ func bubbleOf(m store.Message) bubble {
 		}
 		_ = json.Unmarshal(m.Payload, &l)
 		lat, lon := strconv.FormatFloat(l.Latitude, 'f', -1, 64), strconv.FormatFloat(l.Longitude, 'f', -1, 64)
-		b.Location = &locationView{Name: l.Name, Address: l.Address, Coords: lat + ", " + lon,
+		b.Location = &inboxLocation{Name: l.Name, Address: l.Address, Coords: lat + ", " + lon,
 			Map: "https://www.openstreetmap.org/?mlat=" + lat + "&mlon=" + lon + "#map=16/" + lat + "/" + lon}
 		b.Text = ""
 	case "contacts":
@@ -264,7 +264,7 @@ func bubbleOf(m store.Message) bubble {
 			}
 		}
 		for _, c := range cards {
-			cv := cardView{Name: firstOf(c.Name.Formatted, c.Name.First)}
+			cv := inboxCard{Name: inboxFirst(c.Name.Formatted, c.Name.First)}
 			for _, p := range c.Phones {
 				cv.Phones = append(cv.Phones, p.Phone)
 			}
@@ -301,13 +301,13 @@ func bubbleOf(m store.Message) bubble {
 	case "template":
 		b.Template = true
 	}
-	if !knownTypes[m.Type] {
+	if !inboxKnownTypes[m.Type] {
 		b.Unsupported = true
 	}
 	return b
 }
 
-func tickOf(s wa.Status) string {
+func inboxTickOf(s wa.Status) string {
 	switch s {
 	case wa.StatusQueued:
 		return "queued"
@@ -321,8 +321,8 @@ func tickOf(s wa.Status) string {
 	return "sent"
 }
 
-// failReason says why a message failed: the provider's title, detail and code.
-func failReason(m store.Message) string {
+// inboxFailReason says why a message failed: the provider's title, detail and code.
+func inboxFailReason(m store.Message) string {
 	var parts []string
 	if m.ErrorTitle != "" {
 		parts = append(parts, m.ErrorTitle)
@@ -337,8 +337,8 @@ func failReason(m store.Message) string {
 	return s
 }
 
-// quoteOf is the preview of m shown above a message that quotes it.
-func quoteOf(m store.Message) quoteView {
+// inboxQuoteOf is the preview of m shown above a message that quotes it.
+func inboxQuoteOf(m store.Message) inboxQuote {
 	t := m.Text
 	if t == "" {
 		t = media.SafeFilename(m.MediaFilename)
@@ -349,15 +349,15 @@ func quoteOf(m store.Message) quoteView {
 	if r := []rune(t); len(r) > 140 {
 		t = string(r[:140]) + "…"
 	}
-	return quoteView{Text: t, Out: m.Direction == store.DirectionOut}
+	return inboxQuote{Text: t, Out: m.Direction == store.DirectionOut}
 }
 
-// storedFileOf is the wagate file id an outbound media message sent, or "".
-func storedFileOf(m store.Message) string {
-	return payloadString(m.Payload, "file")
+// inboxStoredFile is the wagate file id an outbound media message sent, or "".
+func inboxStoredFile(m store.Message) string {
+	return inboxPayloadString(m.Payload, "file")
 }
 
-func payloadString(p json.RawMessage, key string) string {
+func inboxPayloadString(p json.RawMessage, key string) string {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(p, &obj) != nil {
 		return ""
@@ -367,8 +367,8 @@ func payloadString(p json.RawMessage, key string) string {
 	return s
 }
 
-// safeLink returns an http(s) URL as it is, and "" for anything else (a javascript: link never reaches a page).
-func safeLink(s string) string {
+// inboxSafeLink returns an http(s) URL as it is, and "" for anything else (a javascript: link never reaches a page).
+func inboxSafeLink(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
@@ -376,7 +376,7 @@ func safeLink(s string) string {
 	return u.String()
 }
 
-func firstOf(s ...string) string {
+func inboxFirst(s ...string) string {
 	for _, x := range s {
 		if x != "" {
 			return x
