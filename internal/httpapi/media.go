@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -92,11 +91,6 @@ func (a *API) viewMessages(ctx context.Context, p store.Page[store.Message]) (st
 	return out, nil
 }
 
-// inlineTypes are served inline; every other type is served as an attachment, so that a browser never renders
-// a stored file (HTML, SVG, PDF with scripts) as a page of wagate's origin.
-var inlineTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/webp": true, "video/mp4": true,
-	"video/3gpp": true, "audio/ogg": true, "audio/mpeg": true, "audio/mp4": true, "audio/aac": true, "audio/amr": true}
-
 // serveMedia answers a stored file: by upload id or by the id of a message whose media is ready.
 func (a *API) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	f, err := a.media.Open(r.Context(), r.PathValue("id"))
@@ -112,20 +106,7 @@ func (a *API) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	defer f.File.Close()
-	base, _, _ := mime.ParseMediaType(f.Mime)
-	disp := "attachment"
-	if inlineTypes[base] {
-		disp = "inline"
-	}
-	h := w.Header()
-	h.Set("Content-Type", f.Mime)
-	h.Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": f.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=86400, immutable")
-	h.Set("ETag", `"`+f.SHA256+`"`)
-	http.ServeContent(w, r, "", f.ModTime, f.File)
+	media.Serve(w, r, f)
 	return nil
 }
 

@@ -60,10 +60,22 @@ func (a *API) sendBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 // storeInline validates the request with a placeholder file, stores the file and returns the request naming it.
 func (a *API) storeInline(ctx context.Context, f outbound.InlineFile, data []byte, declared, name string) ([]byte, error) {
+	return StoreInlineFile(ctx, a.media, f, data, declared, name)
+}
+
+// StoreInlineFile validates a send request that carries a file (outbound.FindInlineFile) with a placeholder in
+// place of the file, so that a request that cannot be sent is refused before its file is stored; then checks
+// and stores the file in m (media.Service.UploadOnce: the same refusals as POST /v1/media) and returns the
+// request naming the stored file. Refusals are catalogue errors. The API's multipart and base64 sends and the
+// web inbox's composer take files through it.
+func StoreInlineFile(ctx context.Context, m *media.Service, f outbound.InlineFile, data []byte, declared, name string) ([]byte, error) {
+	if m == nil {
+		return nil, ErrNoMediaStore
+	}
 	if _, err := outbound.Decode(f.Attach(placeholderFile)); err != nil {
 		return nil, validationError(err)
 	}
-	u, err := a.media.UploadOnce(ctx, f.Kind, data, declared, name)
+	u, err := m.UploadOnce(ctx, f.Kind, data, declared, name)
 	var refused *media.RefusedError
 	if errors.As(err, &refused) {
 		e := *ErrMediaRefused

@@ -351,26 +351,11 @@ type readAnswer struct {
 }
 
 func (a *API) markConversationRead(w http.ResponseWriter, r *http.Request) error {
-	c, last, err := a.st.ConversationMarkRead(r.Context(), r.PathValue("id"))
+	c, receipt, err := sender.ConversationRead(r.Context(), a.st, a.sender, a.receipts, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	ans := readAnswer{conversationView{c, c.WindowOpen(a.now())}, "none"}
-	switch {
-	case last == "":
-	case a.sender == nil || (a.receipts != nil && !a.receipts(c.Channel)):
-		ans.ReadReceipt = "disabled"
-	default:
-		err := a.sender.MarkRead(r.Context(), c.Channel, last)
-		if errors.Is(err, sender.ErrUnknownChannel) {
-			ans.ReadReceipt = "disabled" // the conversation's channel is no longer configured
-		} else if err != nil {
-			return err
-		} else {
-			ans.ReadReceipt = "queued"
-		}
-	}
-	writeJSON(w, http.StatusOK, ans)
+	writeJSON(w, http.StatusOK, readAnswer{conversationView{c, c.WindowOpen(a.now())}, receipt})
 	return nil
 }
 

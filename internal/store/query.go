@@ -29,6 +29,15 @@ func (w *where) cursor(col, idCol string, c keyCursor) {
 	w.parts = append(w.parts, "("+col+" < "+a+" OR ("+col+" = "+a+" AND "+idCol+" < "+b+"))")
 }
 
+// addN appends a condition with one "?" per argument, numbered in order.
+func (w *where) addN(cond string, args ...any) {
+	for _, a := range args {
+		w.args = append(w.args, a)
+		cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(w.args)), 1)
+	}
+	w.parts = append(w.parts, cond)
+}
+
 // sql returns the clause (with WHERE, or "" when there is no condition) followed by ORDER BY order LIMIT n.
 func (w *where) sql(order string, limit int) string {
 	var b strings.Builder
@@ -113,15 +122,27 @@ func (s *Store) MessageSearch(ctx context.Context, f MessageQuery) (Page[Message
 }
 
 // ConversationQuery selects conversations for ConversationSearch. Since and Until bound the time of the last
-// message (Since inclusive, Until exclusive); Unread keeps conversations with unread messages.
+// message (Since inclusive, Until exclusive); Unread keeps conversations with unread messages. Q matches the
+// contact's name, their number (when Q looks like one) or the text of any message, case-insensitively (ASCII
+// letters on SQLite). WindowOpenAt keeps conversations whose 24-hour window is open at that time.
 type ConversationQuery struct {
 	Channel      string
 	ContactID    string
 	Unread       bool
+	Q            string
+	WindowOpenAt time.Time
 	Since, Until time.Time
 	Cursor       string
 	Limit        int
 }
+
+// The text conditions of ConversationSearch: the contact's name, their number, or any message's text.
+const (
+	sqlConversationMatch = `(LOWER(c.name) LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m
+	WHERE m.conversation_id = v.id AND LOWER(m.text) LIKE ? ESCAPE '\'))`
+	sqlConversationMatchPhone = `(LOWER(c.name) LIKE ? ESCAPE '\' OR c.phone LIKE ? ESCAPE '\' OR EXISTS (SELECT 1 FROM messages m
+	WHERE m.conversation_id = v.id AND LOWER(m.text) LIKE ? ESCAPE '\'))`
+)
 
 const sqlConversationSearch = `SELECT ` + sqlConversationColumns + ` FROM conversations v JOIN contacts c ON c.id = v.contact_id`
 
@@ -140,6 +161,17 @@ func (s *Store) ConversationSearch(ctx context.Context, f ConversationQuery) (Pa
 	}
 	if f.Unread {
 		w.add("v.unread_count > ?", 0)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		like := "%" + likeEscape(strings.ToLower(q)) + "%"
+		if digits, ok := phoneQuery(q); ok {
+			w.addN(sqlConversationMatchPhone, like, "%"+digits+"%", like)
+		} else {
+			w.addN(sqlConversationMatch, like, like)
+		}
+	}
+	if !f.WindowOpenAt.IsZero() {
+		w.add("v.window_expires_at > ?", ms(f.WindowOpenAt))
 	}
 	if !f.Since.IsZero() {
 		w.add("v.last_message_at >= ?", ms(f.Since))

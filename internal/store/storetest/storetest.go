@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		tests[name] = fn
 	}
 	for name, fn := range statsTests {
+	for name, fn := range inboxTests {
 		tests[name] = fn
 	}
 	for name, fn := range tests {

@@ -66,4 +66,12 @@
   } else {
     connect();
   }
+
+  // ---- inbox: Enter sends the composer, Shift+Enter starts a new line ----
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key !== "Enter" || e.shiftKey || e.isComposing || !t.matches || !t.matches("textarea[data-enter-sends]")) { return; }
+    e.preventDefault();
+    if (t.form && t.form.requestSubmit) { t.form.requestSubmit(); }
+  });
 })();
