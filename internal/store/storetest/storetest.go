@@ -46,6 +46,8 @@ func Run(t *testing.T, open Opener) {
 		tests[name] = fn
 	}
 	for name, fn := range statsTests {
+		tests[name] = fn
+	}
 	for name, fn := range inboxTests {
 		tests[name] = fn
 	}
