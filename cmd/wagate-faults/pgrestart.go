@@ -104,23 +104,13 @@ func drillPGRestart(ctx context.Context, e *env, db string, r *result) {
 		r.fail(err)
 		return
 	}
-	fake, f, err := startFake(20 * time.Millisecond)
+	rig, err := e.startSendRig(ctx, db, 20 * time.Millisecond)
 	if err != nil {
 		r.fail(err)
 		return
 	}
-	defer fake.Close()
-	defer f.close()
-	n, err := e.newNode(ctx, db, sendVars(f)...)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
+	defer rig.close()
+	fake, n := rig.fake, rig.n
 	hooks, sends := newHookGen(), newSendGen()
 	var hres, sres loadgen.Result
 	var herr, serr error

@@ -185,6 +185,41 @@ func startFake(latency time.Duration) (*providertest.Server, *front, error) {
 	return fake, f, nil
 }
 
+// sendRig is a fake provider behind its front and a running wagate sending to it.
+type sendRig struct {
+	fake *providertest.Server
+	f    *front
+	n    *node
+}
+
+// close stops the wagate and the fake.
+func (s *sendRig) close() {
+	s.n.close()
+	s.f.close()
+	s.fake.Close()
+}
+
+// startSendRig starts a fake provider answering sends after latency, and a wagate on database db sending to it.
+func (e *env) startSendRig(ctx context.Context, db string, latency time.Duration) (*sendRig, error) {
+	fake, f, err := startFake(latency)
+	if err != nil {
+		return nil, err
+	}
+	n, err := e.newNode(ctx, db, sendVars(f)...)
+	if err == nil {
+		err = n.start(ctx)
+		if err != nil {
+			n.close()
+		}
+	}
+	if err != nil {
+		f.close()
+		fake.Close()
+		return nil, err
+	}
+	return &sendRig{fake: fake, f: f, n: n}, nil
+}
+
 // sendVars configures a wagate's default channel as 360dialog Cloud at the fake's front. A failing send is
 // retried after at most sendMaxBackoff, so that recovery after an outage shows within the drill.
 func sendVars(f *front) []string {
@@ -297,23 +332,13 @@ const (
 func drillKillSends(ctx context.Context, e *env, db string, r *result) {
 	workers := config.DefaultQueueWorkers
 	r.Allowed = fmt.Sprintf("≤ %d", workers)
-	fake, f, err := startFake(sendLatency)
+	rig, err := e.startSendRig(ctx, db, sendLatency)
 	if err != nil {
 		r.fail(err)
 		return
 	}
-	defer fake.Close()
-	defer f.close()
-	n, err := e.newNode(ctx, db, sendVars(f)...)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
+	defer rig.close()
+	fake, f, n := rig.fake, rig.f, rig.n
 	g := newSendGen()
 	var res loadgen.Result
 	var lerr error
@@ -370,23 +395,13 @@ func drillKillSends(ctx context.Context, e *env, db string, r *result) {
 func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 	r.Allowed = "0"
 	outage := e.opts.Outage
-	fake, f, err := startFake(20 * time.Millisecond)
+	rig, err := e.startSendRig(ctx, db, 20 * time.Millisecond)
 	if err != nil {
 		r.fail(err)
 		return
 	}
-	defer fake.Close()
-	defer f.close()
-	n, err := e.newNode(ctx, db, sendVars(f)...)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
+	defer rig.close()
+	fake, f, n := rig.fake, rig.f, rig.n
 	const rate, before, after = 20, 5 * time.Second, 10 * time.Second
 	g := newSendGen()
 	var res loadgen.Result
