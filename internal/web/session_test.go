@@ -184,3 +184,63 @@ func TestLocalPath_NeverLeavesTheSite(t *testing.T) {
 		}
 	}
 }
+
+// signedInAs returns a client with a session of a new user of role.
+func (f *fixture) signedInAs(t *testing.T, role string) *http.Client {
+	t.Helper()
+	email := role + "@example.com"
+	u := store.User{Email: email, Role: role, PasswordHash: "pbkdf2-sha256$1$AAAAAAAAAAAAAAAAAAAAAA$AAAA"}
+	if err := f.st.UserInsert(context.Background(), &u); err != nil {
+		t.Fatal(err)
+	}
+	c := f.browser(t)
+	rec := httptest.NewRecorder()
+	if err := f.h.signIn(rec, httptest.NewRequest(http.MethodPost, "/login", nil), u); err != nil {
+		t.Fatal(err)
+	}
+	srvURL, _ := url.Parse(f.srv.URL)
+	c.Jar.SetCookies(srvURL, rec.Result().Cookies())
+	return c
+}
+
+// TestRoutes_RolesHold walks every UI route: without a session each sends to the sign-in page, and an agent is
+// refused every route that needs a director, before any handler runs.
+func TestRoutes_RolesHold(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	agent := f.signedInAs(t, string(RoleAgent))
+	anon := f.browser(t)
+	directorOnly := 0
+	for _, rt := range f.h.Routes() {
+		if rt.Role == "" {
+			continue
+		}
+		method, path, _ := strings.Cut(rt.Pattern, " ")
+		path = strings.NewReplacer("{$}", "", "{id}", "x", "{name}", "x", "{code}", "x").Replace(path)
+		for strings.Contains(path, "{") {
+			a, b := strings.Index(path, "{"), strings.Index(path, "}")
+			path = path[:a] + "x" + path[b+1:]
+		}
+		req := func(c *http.Client) int {
+			r, _ := http.NewRequest(method, f.srv.URL+path, nil)
+			resp, err := c.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := req(anon); got != http.StatusSeeOther {
+			t.Errorf("%s without a session: %d, want 303 to the sign-in page", rt.Pattern, got)
+		}
+		if rt.Role == RoleDirector {
+			directorOnly++
+			if got := req(agent); got != http.StatusForbidden {
+				t.Errorf("%s as an agent: %d, want 403", rt.Pattern, got)
+			}
+		}
+	}
+	if directorOnly < 5 {
+		t.Fatalf("only %d director routes found", directorOnly)
+	}
+}
