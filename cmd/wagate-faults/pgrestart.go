@@ -104,7 +104,7 @@ func drillPGRestart(ctx context.Context, e *env, db string, r *result) {
 		r.fail(err)
 		return
 	}
-	rig, err := e.startSendRig(ctx, db, 20 * time.Millisecond)
+	rig, err := e.startSendRig(ctx, db, 20*time.Millisecond)
 	if err != nil {
 		r.fail(err)
 		return

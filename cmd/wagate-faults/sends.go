@@ -395,7 +395,7 @@ func drillKillSends(ctx context.Context, e *env, db string, r *result) {
 func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 	r.Allowed = "0"
 	outage := e.opts.Outage
-	rig, err := e.startSendRig(ctx, db, 20 * time.Millisecond)
+	rig, err := e.startSendRig(ctx, db, 20*time.Millisecond)
 	if err != nil {
 		r.fail(err)
 		return
