@@ -129,7 +129,7 @@ func TestCompat_GraphSendInDemoMode(t *testing.T) {
 		"text without recipient_type, to without +": `{"messaging_product":"whatsapp","to":"34696247355","type":"text","text":{"body":"Hola"}}`,
 		"template with language.policy": `{"messaging_product":"whatsapp","recipient_type":"individual","to":"+34696247355","type":"template",
 			"template":{"name":"order_update","language":{"policy":"deterministic","code":"en_US"},
-			"components":[{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]}}`,
+			"components":[{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"A-1234"},{"type":"text","text":"Friday"}]}]}}`,
 		"image by link": `{"messaging_product":"whatsapp","to":"+34 696 24 73 55","type":"image","image":{"link":"https://example.com/a.jpg","caption":"Invoice"}}`,
 		"interactive buttons": `{"messaging_product":"whatsapp","to":"34696247355","type":"interactive","interactive":{"type":"button",
 			"body":{"text":"Confirm?"},"action":{"buttons":[{"type":"reply","reply":{"id":"yes","title":"Yes"}}]}}}`,
