@@ -225,6 +225,11 @@ func TestParseFlags(t *testing.T) {
 	if e.needsWagate([]Scenario{s}) || !e.Want(s, "baseline") {
 		t.Error("selection of baseline")
 	}
+	e.Opts.Only = []string{"ingest", "sqlite"}
+	if !s.selected(e.Opts.Only) || !e.Want(s, "sqlite") || e.Want(s, "postgres") || !e.Want(s, "baseline") ||
+		sendScenario().selected(e.Opts.Only) {
+		t.Error("selection of ingest,sqlite")
+	}
 	e.Opts.Only = nil
 	if !e.Want(s, "postgres") {
 		t.Error("default selection")

@@ -43,7 +43,7 @@ var ingestAbout = `
   (a distinct wamid from one of ` + strconv.Itoa(ingestSenders) + ` senders, with its contacts[] profile) and a receipt
   (delivered or read, for a distinct wamid). Every answer must be 200 with ` + "`\"ok\":true`" + ` and the counts of what
   the body carried; anything else is an error and fails the run. wagate answers only once the raw body and its
-  effects are committed (SQLite in WAL mode with synchronous=FULL; PostgreSQL with fsync on): these are durable
+  effects are committed and on disk (SQLite in WAL mode, the log fsynced before the answer; PostgreSQL with fsync on): these are durable
   acknowledgements. After the load, wagate's /metrics and /v1/events must account for every acknowledged webhook.
   The receipts refer to messages this wagate never sent, so wagate records them as receipts awaiting their message
   (parked): the same writes as a receipt that arrives before its send is recorded.

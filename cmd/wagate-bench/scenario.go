@@ -38,15 +38,7 @@ func scenarios() []Scenario {
 }
 
 func (s Scenario) selected(only []string) bool {
-	if len(only) == 0 || slices.Contains(only, s.Key) {
-		return true
-	}
-	for _, t := range s.Targets {
-		if slices.Contains(only, t) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(s.Targets, func(t string) bool { return wanted(only, s, t) })
 }
 
 // Row is one line of the table.
@@ -96,9 +88,24 @@ func (e *Env) Note(format string, args ...any) {
 }
 
 // Want reports whether target of scenario s was selected by -only.
-func (e *Env) Want(s Scenario, target string) bool {
-	o := e.Opts.Only
-	return len(o) == 0 || slices.Contains(o, s.Key) || slices.Contains(o, target)
+func (e *Env) Want(s Scenario, target string) bool { return wanted(e.Opts.Only, s, target) }
+
+// wanted reports whether -only names select target of scenario s. Scenario names and target names combine:
+// "ingest" selects every target of the ingest scenario, "sqlite" the SQLite target of every scenario, and
+// "ingest,sqlite" the SQLite target of the ingest scenario and its baseline.
+func wanted(only []string, s Scenario, target string) bool {
+	var scenarioNames, targetNames []string
+	for _, n := range only {
+		if slices.ContainsFunc(scenarios(), func(sc Scenario) bool { return sc.Key == n }) {
+			scenarioNames = append(scenarioNames, n)
+		} else {
+			targetNames = append(targetNames, n)
+		}
+	}
+	if len(scenarioNames) > 0 && !slices.Contains(scenarioNames, s.Key) {
+		return false
+	}
+	return len(targetNames) == 0 || slices.Contains(targetNames, target) || target == "baseline" && len(scenarioNames) > 0
 }
 
 // needsWagate reports whether any selected target runs wagate (every target but a baseline does).

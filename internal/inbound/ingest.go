@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/wagate/wagate/internal/metrics"
 	"github.com/wagate/wagate/internal/queue"
@@ -48,6 +50,7 @@ type Ingester struct {
 	reqs     chan *request
 	writers  int
 	maxBatch int
+	gather   time.Duration
 	stop     chan struct{}
 	stopOnce sync.Once
 	wg       sync.WaitGroup
@@ -60,6 +63,9 @@ type IngesterConfig struct {
 	Writers int
 	// MaxBatch caps the webhooks per transaction (default 256).
 	MaxBatch int
+	// Gather is the longest a writer waits, under load, for more webhooks to join a batch (default 1 ms;
+	// negative: never wait). See fill.
+	Gather time.Duration
 }
 
 // NewIngester returns an ingester; call Start before Accept.
@@ -70,8 +76,11 @@ func NewIngester(st *store.Store, q *queue.Queue, proc *Processor, m *metrics.Me
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
 	}
+	if cfg.Gather == 0 {
+		cfg.Gather = time.Millisecond
+	}
 	return &Ingester{st: st, q: q, proc: proc, m: m, log: log, reqs: make(chan *request, cfg.MaxBatch*cfg.Writers),
-		writers: cfg.Writers, maxBatch: cfg.MaxBatch, stop: make(chan struct{})}
+		writers: cfg.Writers, maxBatch: cfg.MaxBatch, gather: cfg.Gather, stop: make(chan struct{})}
 }
 
 // Start starts the writers.
@@ -94,6 +103,10 @@ func (in *Ingester) Stop() {
 // Accept makes ev durable and processes it, and returns what happened. hook and parseErr are Parse's results
 // for ev.Body. An error means the webhook was not stored and the provider should retry.
 func (in *Ingester) Accept(ctx context.Context, ev *store.Event, hook wa.Webhook, parseErr error) (Result, error) {
+	return in.accept(ctx, ev, hook, parseErr)
+}
+
+func (in *Ingester) accept(ctx context.Context, ev *store.Event, hook wa.Webhook, parseErr error) (Result, error) {
 	r := &request{ev: ev, hook: hook, parseErr: parseErr, done: make(chan struct{})}
 	select {
 	case <-in.stop:
@@ -112,8 +125,30 @@ func (in *Ingester) Accept(ctx context.Context, ev *store.Event, hook wa.Webhook
 	return r.res, r.err
 }
 
+// committed is a batch whose transaction committed (or failed), on its way to the acknowledger.
+type committed struct {
+	reqs    []*request
+	durable func() error // returns once the commit is durable; nil when err is set
+	err     error
+}
+
+// write runs one writer: it commits batches back to back, and hands each to an acknowledger that waits until
+// the batch is durable and answers its requests. The next batch is processed while the disk flushes the last.
 func (in *Ingester) write() {
+	acks := make(chan committed, 64)
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		for c := range acks {
+			in.acknowledge(c)
+		}
+	}()
+	defer func() {
+		close(acks)
+		<-acked
+	}()
 	batch := make([]*request, 0, in.maxBatch)
+	var rate rateMeter
 	for {
 		batch = batch[:0]
 		select {
@@ -124,31 +159,87 @@ func (in *Ingester) write() {
 			for {
 				select {
 				case r := <-in.reqs:
-					in.commit([]*request{r})
+					in.commit([]*request{r}, acks)
 				default:
 					return
 				}
 			}
 		}
-	fill:
-		for len(batch) < in.maxBatch {
-			select {
-			case r := <-in.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		in.commit(batch)
+		in.fill(&batch, &rate)
+		rate.add(len(batch), time.Now())
+		in.commit(batch, acks)
 	}
 }
 
+// fill adds the queued requests to batch. Under load it also waits, up to the gather time after the batch's
+// first request, until the batch holds what arrives in a gather time at the current rate: a commit costs much
+// the same for one webhook as for many, so fewer, larger commits leave more CPU to everything else. Below about
+// one webhook per gather time it never waits.
+func (in *Ingester) fill(batch *[]*request, rate *rateMeter) {
+	want := min(in.maxBatch, int(rate.perSecond()*in.gather.Seconds()))
+	var deadline <-chan time.Time
+	for len(*batch) < in.maxBatch {
+		select {
+		case r := <-in.reqs:
+			*batch = append(*batch, r)
+			continue
+		default:
+		}
+		if len(*batch) >= want {
+			return
+		}
+		if deadline == nil {
+			t := time.NewTimer(in.gather)
+			defer t.Stop()
+			deadline = t.C
+		}
+		select {
+		case r := <-in.reqs:
+			*batch = append(*batch, r)
+		case <-deadline:
+			return
+		case <-in.stop:
+			return
+		}
+	}
+}
+
+// rateMeter estimates the rate of webhooks reaching a writer.
+type rateMeter struct {
+	since time.Time
+	n     int
+	rate  float64
+}
+
+// add counts n webhooks at now.
+func (m *rateMeter) add(n int, now time.Time) {
+	if m.since.IsZero() {
+		m.since = now
+	}
+	m.n += n
+	if el := now.Sub(m.since); el >= rateWindow {
+		m.rate = float64(m.n) / el.Seconds()
+		m.since, m.n = now, 0
+	}
+}
+
+// perSecond is the rate over the last full window, or 0 when the last webhook is a window old.
+func (m *rateMeter) perSecond() float64 {
+	if m.since.IsZero() || time.Since(m.since) > 2*rateWindow {
+		return 0
+	}
+	return m.rate
+}
+
+// rateWindow is the time over which a writer measures the rate of webhooks.
+const rateWindow = 50 * time.Millisecond
+
 // commit makes a batch durable in one transaction: each event is processed and inserted with its final state.
 // When the transaction fails, each request is committed alone, so that one bad request cannot fail the others;
-// a request that fails alone as well is stored pending and handed to the job queue.
-func (in *Ingester) commit(batch []*request) {
+// a request that fails alone as well is stored pending and handed to the job queue. The outcome goes to acks.
+func (in *Ingester) commit(batch []*request, acks chan<- committed) {
 	ctx := context.Background()
-	err := in.st.InTx(ctx, func(tx store.Tx) error {
+	durable, err := in.st.InTxDeferred(ctx, func(tx store.Tx) error {
 		evs := make([]*store.Event, 0, len(batch))
 		for _, r := range batch {
 			if err := in.processOne(ctx, tx, r); err != nil {
@@ -161,21 +252,35 @@ func (in *Ingester) commit(batch []*request) {
 	if err != nil {
 		if len(batch) > 1 {
 			for _, r := range batch {
-				in.commit([]*request{r})
+				in.commit([]*request{r}, acks)
 			}
 			return
 		}
-		err = in.defer1(ctx, batch[0], err)
+		durable, err = in.defer1(ctx, batch[0], err)
 	}
 	if in.m != nil {
 		in.m.IngestBatchSize.Observe(float64(len(batch)))
 	}
-	for _, r := range batch {
+	if err == nil {
+		// What the batch learnt of its senders is committed: later batches may use it at once.
+		for _, r := range batch {
+			in.proc.Committed(r.out)
+		}
+	}
+	acks <- committed{reqs: slices.Clone(batch), durable: durable, err: err}
+}
+
+// acknowledge waits until a committed batch is durable and answers its requests.
+func (in *Ingester) acknowledge(c committed) {
+	err := c.err
+	if err == nil {
+		err = c.durable()
+	}
+	for _, r := range c.reqs {
 		if err != nil {
 			r.err = fmt.Errorf("store webhook: %w", err)
 			in.log.Error("webhook not stored", "err", err)
 		} else {
-			in.proc.Committed(r.out)
 			in.observe(r)
 		}
 		close(r.done)
@@ -198,18 +303,18 @@ func (in *Ingester) processOne(ctx context.Context, tx store.Tx, r *request) err
 
 // defer1 stores a request whose processing failed alone: the raw event, pending, with a job that processes it
 // again with backoff. An error here means the database cannot store the webhook at all.
-func (in *Ingester) defer1(ctx context.Context, r *request, cause error) error {
+func (in *Ingester) defer1(ctx context.Context, r *request, cause error) (func() error, error) {
 	reason := "processing deferred: " + cause.Error()
 	ev := r.ev
 	ev.State, ev.Error, ev.Counts, ev.Attempts, ev.Shape = store.EventPending, reason, store.Counts{}, 0, string(r.hook.Shape)
-	err := in.st.InTx(ctx, func(tx store.Tx) error {
+	durable, err := in.st.InTxDeferred(ctx, func(tx store.Tx) error {
 		if err := in.st.EventInsert(ctx, tx, ev); err != nil {
 			return err
 		}
 		return in.q.InsertTx(ctx, tx, ProcessArgs{EventID: ev.ID}, nil)
 	})
 	if err != nil {
-		return errors.Join(cause, err)
+		return nil, errors.Join(cause, err)
 	}
 	r.out = Outcome{State: store.EventPending}
 	r.res = Result{EventID: ev.ID, State: store.EventPending, Error: reason, Queued: true}
@@ -217,7 +322,7 @@ func (in *Ingester) defer1(ctx context.Context, r *request, cause error) error {
 		r.res.Counts.Received += len(c.Messages)
 		r.res.Counts.Statuses += len(c.Statuses)
 	}
-	return nil
+	return durable, nil
 }
 
 func (in *Ingester) observe(r *request) {

@@ -93,7 +93,7 @@ func setup(t testing.TB, db string, channels []*inbound.Channel, startQueue bool
 	b.st, b.q = st, q
 	b.proc = inbound.NewProcessor(st, channels)
 	river.AddWorker(workers, inbound.NewProcessWorker(st, b.proc, nil, log))
-	ing := inbound.NewIngester(st, q, b.proc, metrics.New(), log, inbound.IngesterConfig{Writers: 2})
+	ing := inbound.NewIngester(st, q, b.proc, metrics.New(), log, inbound.IngesterConfig{Writers: map[string]int{"sqlite": 1, "postgres": 2}[db]})
 	ing.Start()
 	b.ing = ing
 	mux := http.NewServeMux()

@@ -65,3 +65,11 @@ type Driver interface {
 	// Close releases the connections.
 	Close() error
 }
+
+// DeferredCommitter is a Driver whose commits can return before they are durable, so that the next
+// transaction runs while the disk flushes the last one. InTxDeferred is InTx, except that it returns once the
+// transaction committed, with a function that returns once the commit is durable (or why it could not be made
+// durable). Nothing may be acknowledged before that function returned nil.
+type DeferredCommitter interface {
+	InTxDeferred(ctx context.Context, fn func(Tx) error) (durable func() error, err error)
+}

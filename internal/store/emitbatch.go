@@ -45,13 +45,13 @@ func (s *Store) EmitDefer(tx Tx, e EventDeliveries) bool {
 // inTx runs fn in the driver's transaction. With an emitter that enqueues deliveries, the events fn emitted
 // are written after fn returns and before the commit; with a change sink, it hears of fn's changes before and
 // after the commit.
-func (s *Store) inTx(ctx context.Context, fn func(Tx) error) error {
+func (s *Store) inTx(ctx context.Context, fn func(Tx) error, commit func(context.Context, func(Tx) error) error) error {
 	enq, _ := s.emit.(DeliveryEnqueuer)
 	if enq == nil && s.changes == nil {
-		return s.drv.InTx(ctx, fn)
+		return commit(ctx, fn)
 	}
 	var changes []Change
-	err := s.drv.InTx(ctx, func(tx Tx) error {
+	err := commit(ctx, func(tx Tx) error {
 		t := &emitTx{Tx: tx}
 		changes = nil
 		if err := fn(t); err != nil {

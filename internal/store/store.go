@@ -39,9 +39,36 @@ func (s *Store) Close() error { return s.drv.Close() }
 // InTx runs fn in a write transaction, running it again (up to 5 times) when the database reports a transient
 // conflict. fn must therefore have no effects outside the transaction.
 func (s *Store) InTx(ctx context.Context, fn func(Tx) error) error {
+	return s.retry(ctx, func() error { return s.inTx(ctx, fn, s.drv.InTx) })
+}
+
+// InTxDeferred is InTx, except that it returns as soon as the transaction committed, with a function that
+// returns once the commit is durable. On a driver that cannot defer (PostgreSQL), the commit is durable when
+// InTxDeferred returns and the function returns nil at once.
+func (s *Store) InTxDeferred(ctx context.Context, fn func(Tx) error) (func() error, error) {
+	dc, ok := s.drv.(DeferredCommitter)
+	if !ok {
+		return durableNow, s.InTx(ctx, fn)
+	}
+	var durable func() error
+	commit := func(ctx context.Context, fn func(Tx) error) error {
+		var err error
+		durable, err = dc.InTxDeferred(ctx, fn)
+		return err
+	}
+	if err := s.retry(ctx, func() error { return s.inTx(ctx, fn, commit) }); err != nil {
+		return nil, err
+	}
+	return durable, nil
+}
+
+func durableNow() error { return nil }
+
+// retry runs try again (up to 5 times in all) while it fails with a transient conflict.
+func (s *Store) retry(ctx context.Context, try func() error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = s.inTx(ctx, fn)
+		err = try()
 		if err == nil || !s.drv.Retryable(err) || ctx.Err() != nil {
 			return err
 		}

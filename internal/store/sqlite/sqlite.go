@@ -1,6 +1,7 @@
 // Package sqlite opens wagate's embedded SQLite database: one write connection (SQLite has a single writer;
 // queueing writers in Go avoids lock waits) shared with the job queue, a pool of read connections, WAL
-// journaling and full fsync on commit so that an acknowledged webhook survives a crash.
+// journaling with the log fsynced before any commit is reported (walsync.go) so that an acknowledged webhook
+// survives a crash or a power loss, and checkpoints in the background (checkpoint.go).
 package sqlite
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -31,6 +33,14 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	rb    *rebinder
+	// ckpt is the connection of the background checkpointer (see checkpoint.go).
+	ckpt     *sql.DB
+	stopCkpt context.CancelFunc
+	ckptDone chan struct{}
+	// checkpoints counts the background checkpoints that copied pages into the database file.
+	checkpoints atomic.Uint64
+	// wal makes commits durable (walsync.go).
+	wal *walSyncer
 }
 
 var _ store.Driver = (*DB)(nil)
@@ -53,7 +63,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	write := sql.OpenDB(connector{dsn: u + "?" + pragmas + "&_txlock=immediate", drv: drv})
+	// The write connection commits at synchronous=NORMAL and InTx fsyncs the log after the commit (walsync.go).
+	writePragmas := strings.Replace(pragmas, "synchronous(FULL)", "synchronous(NORMAL)", 1) +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=cache_size(%d)", walBackstopPages, writeCacheKiB)
+	write := sql.OpenDB(connector{dsn: u + "?" + writePragmas + "&_txlock=immediate", drv: drv})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
@@ -64,7 +77,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read := sql.OpenDB(connector{dsn: u + "?" + pragmas + "&_pragma=query_only(1)", drv: drv})
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
-	return &DB{path: path, write: write, read: read, rb: newRebinder()}, nil
+	ckpt := sql.OpenDB(connector{dsn: u + "?" + pragmas, drv: drv})
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckptCtx, stop := context.WithCancel(context.Background())
+	db := &DB{path: path, write: write, read: read, ckpt: ckpt, stopCkpt: stop, ckptDone: make(chan struct{}),
+		wal: newWALSyncer(path), rb: newRebinder()}
+	go checkpointer(ckptCtx, ckpt, &db.checkpoints, db.ckptDone)
+	return db, nil
 }
 
 // WriteDB returns the single-connection write pool, which the job queue shares.
@@ -109,21 +129,41 @@ func (db *DB) Pending(ctx context.Context) (bool, error) {
 // Read returns the read pool.
 func (db *DB) Read() store.Conn { return sqlConn{db.read, db.rb} }
 
-// InTx runs fn in one IMMEDIATE transaction on the write connection.
+// InTx runs fn in one IMMEDIATE transaction on the write connection and returns once the commit is durable.
 func (db *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	durable, err := db.InTxDeferred(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return durable()
+}
+
+// InTxDeferred runs fn in one IMMEDIATE transaction on the write connection and returns as soon as it
+// committed, releasing the connection, with a function that waits until the commit is durable. Nothing may be
+// acknowledged before that function returned nil.
+func (db *DB) InTxDeferred(ctx context.Context, fn func(store.Tx) error) (func() error, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	if err := fn(sqlTx{sqlConn{tx, db.rb}, tx}); err != nil {
 		_ = tx.Rollback()
-		return err
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
-	return nil
+	seq := db.wal.commit()
+	return func() error { return db.wal.wait(seq) }, nil
 }
+
+// Fsyncs returns how many times wagate has fsynced the write-ahead log to make commits durable; one fsync
+// serves every commit that finished before it started.
+func (db *DB) Fsyncs() uint64 { return db.wal.count() }
+
+// Checkpoints returns how many background checkpoints have copied pages from the write-ahead log into the
+// database file.
+func (db *DB) Checkpoints() uint64 { return db.checkpoints.Load() }
 
 // Retryable reports SQLite busy and locked errors.
 func (db *DB) Retryable(err error) bool {
@@ -150,7 +190,9 @@ func (db *DB) Name() string { return "sqlite" }
 
 // Close closes both pools, checkpointing the WAL.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	db.stopCkpt()
+	<-db.ckptDone
+	return errors.Join(db.ckpt.Close(), db.read.Close(), db.write.Close(), db.wal.close())
 }
 
 // Backup writes a consistent copy of the database to path while it stays in use.
