@@ -63,7 +63,7 @@ type IngesterConfig struct {
 	Writers int
 	// MaxBatch caps the webhooks per transaction (default 256).
 	MaxBatch int
-	// Gather is the longest a writer waits, under load, for more webhooks to join a batch (default 1 ms;
+	// Gather is the longest a writer waits, under load, for more webhooks to join a batch (default 2 ms;
 	// negative: never wait). See fill.
 	Gather time.Duration
 }
@@ -77,7 +77,7 @@ func NewIngester(st *store.Store, q *queue.Queue, proc *Processor, m *metrics.Me
 		cfg.MaxBatch = 256
 	}
 	if cfg.Gather == 0 {
-		cfg.Gather = time.Millisecond
+		cfg.Gather = 2 * time.Millisecond
 	}
 	return &Ingester{st: st, q: q, proc: proc, m: m, log: log, reqs: make(chan *request, cfg.MaxBatch*cfg.Writers),
 		writers: cfg.Writers, maxBatch: cfg.MaxBatch, gather: cfg.Gather, stop: make(chan struct{})}
@@ -171,12 +171,15 @@ func (in *Ingester) write() {
 	}
 }
 
-// fill adds the queued requests to batch. Under load it also waits, up to the gather time after the batch's
-// first request, until the batch holds what arrives in a gather time at the current rate: a commit costs much
-// the same for one webhook as for many, so fewer, larger commits leave more CPU to everything else. Below about
-// one webhook per gather time it never waits.
+// fill adds the queued requests to batch. Under load (gatherMinRate and more) it also waits, up to the gather
+// time, until the batch holds what arrives in a gather time at the current rate: a commit and its fsync cost
+// much the same for one webhook as for many, so fewer, larger commits leave more CPU to everything else. Below
+// that rate it never waits, so a lone webhook is committed at once.
 func (in *Ingester) fill(batch *[]*request, rate *rateMeter) {
-	want := min(in.maxBatch, int(rate.perSecond()*in.gather.Seconds()))
+	want := 0
+	if r := rate.perSecond(); r >= gatherMinRate {
+		want = min(in.maxBatch, int(r*in.gather.Seconds()))
+	}
 	var deadline <-chan time.Time
 	for len(*batch) < in.maxBatch {
 		select {
@@ -230,6 +233,9 @@ func (m *rateMeter) perSecond() float64 {
 	}
 	return m.rate
 }
+
+// gatherMinRate is the rate of webhooks (per second, per writer) from which a writer gathers larger batches.
+const gatherMinRate = 4000
 
 // rateWindow is the time over which a writer measures the rate of webhooks.
 const rateWindow = 50 * time.Millisecond
