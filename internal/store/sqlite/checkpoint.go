@@ -45,7 +45,3 @@ func checkpointer(ctx context.Context, conn *sql.DB, copied *atomic.Uint64, done
 		wait = checkpointBusy
 	}
 }
-
-// writeCacheKiB is the page cache of the write connection, as SQLite's negative cache_size (KiB): it holds the
-// indexes that every webhook updates, so that commits do not read them back from the file.
-const writeCacheKiB = -16384

@@ -65,7 +65,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// The write connection commits at synchronous=NORMAL and InTx fsyncs the log after the commit (walsync.go).
 	writePragmas := strings.Replace(pragmas, "synchronous(FULL)", "synchronous(NORMAL)", 1) +
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=cache_size(%d)", walBackstopPages, writeCacheKiB)
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", walBackstopPages)
 	write := sql.OpenDB(connector{dsn: u + "?" + writePragmas + "&_txlock=immediate", drv: drv})
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
