@@ -12,6 +12,12 @@ import (
 )
 
 func open(t *testing.T) *store.Store {
+	_, st := openDB(t)
+	return st
+}
+
+// openDB opens a migrated database in a temporary directory, closed when the test ends.
+func openDB(t *testing.T) (*sqlite.DB, *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wagate.db"))
@@ -22,7 +28,7 @@ func open(t *testing.T) *store.Store {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return store.New(db, nil)
+	return db, store.New(db, nil)
 }
 
 func TestSQLite_Conformance(t *testing.T) {
@@ -81,15 +87,7 @@ func TestSQLite_Backup(t *testing.T) {
 func TestSQLite_CommitsAreFsyncedBeforeInTxReturns(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wagate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, nil)
+	db, st := openDB(t)
 	insert := func(tx store.Tx) error { return st.EventInsert(ctx, tx, &store.Event{Body: []byte(`{}`)}) }
 	for i := 0; i < 3; i++ {
 		before := db.Fsyncs()
@@ -129,15 +127,7 @@ func TestSQLite_CommitsAreFsyncedBeforeInTxReturns(t *testing.T) {
 func TestSQLite_BackgroundCheckpoints(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "wagate.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, nil)
+	db, st := openDB(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
 		return st.EventInsert(ctx, tx, &store.Event{Body: []byte(`{"x":1}`)})
 	}); err != nil {
