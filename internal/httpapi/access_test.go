@@ -102,7 +102,7 @@ func TestAccess_TokensScopesAndRevocation(t *testing.T) {
 				t.Fatalf("reader lists tokens: %d", resp.StatusCode)
 			}
 			// Wrong, missing and malformed tokens: 401.
-			for _, tok := range []string{"", "wrong", reader.Token + "x", reader.Token[:len(reader.Token)-1] + "A", strings.ToUpper(reader.Token)} {
+			for _, tok := range []string{"", "wrong", reader.Token + "x", changeLast(reader.Token), strings.ToUpper(reader.Token)} {
 				e = errBody{}
 				if resp := req(t, inst.URL, "GET", "/v1/conversations", tok, "", &e); resp.StatusCode != 401 || e.Error.Code != "unauthorized" {
 					t.Fatalf("token %q: %d %+v", tok, resp.StatusCode, e)
@@ -293,4 +293,13 @@ func TestAccess_LastUsedRecorded(t *testing.T) {
 	if err != nil || got.LastUsedAt.IsZero() {
 		t.Fatalf("last used: %+v %v", got, err)
 	}
+}
+
+// changeLast returns tok with its last character replaced by another.
+func changeLast(tok string) string {
+	last := "A"
+	if strings.HasSuffix(tok, "A") {
+		last = "B"
+	}
+	return tok[:len(tok)-1] + last
 }

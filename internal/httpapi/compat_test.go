@@ -300,7 +300,11 @@ func TestCompat_IdempotencyKeyOnEverySendEndpoint(t *testing.T) {
 	text := func(s string) string {
 		return `{"messaging_product":"whatsapp","to":"+34696247355","type":"text","text":{"body":"` + s + `"}}`
 	}
-	notify := func(s string) string { return `{"templateName":"` + s + `","templateParameters":["Ana"]}` }
+	// A demo template with its three parameters, so that the send is valid whether or not the demo templates
+	// were synced yet; s tells one body from another.
+	notify := func(s string) string {
+		return `{"templateName":"order_update","templateParameters":["Ana","` + s + `","Friday"]}`
+	}
 	endpoints := []struct {
 		name, path string
 		hdr        map[string]string
