@@ -98,7 +98,7 @@ type route func(scope Scope, pattern string, fn handlerFunc)
 func (a *API) Register(mux *http.ServeMux) {
 	h := func(scope Scope, pattern string, fn handlerFunc) {
 		a.routes = append(a.routes, Route{Pattern: pattern, Scope: scope})
-		mux.Handle(pattern, a.auth(scope, adapt(a.log, fn)))
+		mux.Handle(pattern, a.auth(scope, adapt(a.log, a.st, fn)))
 	}
 	a.registerDocs(mux)
 	h(ScopeRead, "GET /v1/conversations", a.conversations)

@@ -206,3 +206,28 @@ func TestAPI_EventShowsBody(t *testing.T) {
 		t.Fatalf("replay: %d", code)
 	}
 }
+
+// TestAPI_DatabaseGoneIs503 checks that a request the database cannot serve is answered 503 unavailable with
+// Retry-After, which clients retry, and not 500, which reads as a bug.
+func TestAPI_DatabaseGoneIs503(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	seed(t, b.st, 1)
+	if err := b.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", b.url+"/v1/conversations", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e apiErr
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusServiceUnavailable || e.Error.Code != "unavailable" || resp.Header.Get("Retry-After") != "5" {
+		t.Errorf("with the database closed: %d %+v, Retry-After %q; want 503 unavailable, Retry-After 5",
+			resp.StatusCode, e, resp.Header.Get("Retry-After"))
+	}
+}

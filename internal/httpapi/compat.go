@@ -102,6 +102,7 @@ type CloudError struct {
 	FBTraceID    string          `json:"fbtrace_id"`
 	status       int
 	wagateCode   string
+	retryAfter   int // seconds; sent as Retry-After when set
 }
 
 // CloudErrorData carries the details Meta advises clients to read.
@@ -315,6 +316,9 @@ func (a *API) cloudFromSend(r *http.Request, err error, req outbound.Request) *C
 	case ok:
 	case errors.Is(err, store.ErrNotFound):
 		e = ErrNotFound
+	case a.st != nil && a.st.Unavailable(r.Context(), err):
+		a.log.Warn("compatible send failed: the database is unavailable", "path", r.URL.Path, "err", err)
+		e = ErrUnavailable
 	default:
 		ce := cloudFromAPI(ErrInternal)
 		a.log.Error("compatible send failed", "path", r.URL.Path, "fbtrace_id", ce.FBTraceID, "err", err)
@@ -355,7 +359,7 @@ func cloudFromAPI(e *Error) *CloudError {
 		typ = "GraphMethodException"
 	}
 	return &CloudError{Message: "(#" + strconv.Itoa(code) + ") " + text, Type: typ, Code: code, ErrorSubcode: sub,
-		ErrorData: details(d), FBTraceID: traceID(), status: status, wagateCode: e.Code}
+		ErrorData: details(d), FBTraceID: traceID(), status: status, wagateCode: e.Code, retryAfter: e.RetryAfter}
 }
 
 // cloudCode picks the Cloud error code (and subcode) for a catalogue error.
@@ -431,6 +435,9 @@ func writeCloudError(w http.ResponseWriter, e *CloudError) {
 		e.FBTraceID = traceID()
 	}
 	w.Header().Set("X-FB-Trace-ID", e.FBTraceID)
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
 	if e.wagateCode != "" {
 		w.Header().Set("X-Wagate-Error-Code", e.wagateCode)
 	}

@@ -45,6 +45,8 @@ var (
 		Fix: "omit limit for 50 items per page"}
 	ErrBadState = &Error{Status: http.StatusBadRequest, Code: "invalid_state", Message: "state must be pending, processed or failed",
 		Fix: "omit state to list every event"}
+	ErrUnavailable = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "wagate's database is not available right now",
+		Fix: "retry after Retry-After seconds; a send retried with the same Idempotency-Key is sent once", RetryAfter: 5}
 	ErrInternal = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "wagate could not complete the request",
 		Fix: "try again; if it persists, look at wagate's log for the request time"}
 )
@@ -54,7 +56,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // adapt writes a handler's error as {"error":{...}} from the catalogue; unknown errors are logged and shown as
 // internal without their text, which may hold details of the database.
-func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
+// A failure of the database itself (see store.Store.Unavailable) is 503 unavailable with Retry-After, so that
+// clients retry.
+func adapt(log *slog.Logger, st *store.Store, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {
@@ -68,6 +72,9 @@ func adapt(log *slog.Logger, h handlerFunc) http.HandlerFunc {
 			e = ErrNotFound
 		case errors.Is(err, store.ErrBadCursor):
 			e = ErrBadCursor
+		case st != nil && st.Unavailable(r.Context(), err):
+			log.Warn("api request failed: the database is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+			e = ErrUnavailable
 		default:
 			log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			e = ErrInternal

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/wagate/wagate/internal/outbound"
@@ -63,9 +64,10 @@ type notifyAnswer struct {
 
 // notifyError is a notify failure: status and the two texts of the envelope.
 type notifyError struct {
-	status  int
-	message string
-	detail  string
+	status     int
+	message    string
+	detail     string
+	retryAfter int // seconds; sent as Retry-After when set
 }
 
 func (e *notifyError) Error() string { return e.message + ": " + e.detail }
@@ -311,6 +313,11 @@ func (a *API) notifyFromSend(r *http.Request, err error) *notifyError {
 		return badNotify("channel names no configured channel: omit it for the default one")
 	}
 	e, ok := sendError("template", err)
+	if !ok && a.st != nil && a.st.Unavailable(r.Context(), err) {
+		a.log.Warn("notify failed: the database is unavailable", "path", r.URL.Path, "err", err)
+		return &notifyError{status: http.StatusServiceUnavailable, message: "The notification could not be sent", detail: notifyDetail(ErrUnavailable),
+			retryAfter: ErrUnavailable.RetryAfter}
+	}
 	if !ok {
 		a.log.Error("notify failed", "path", r.URL.Path, "err", err)
 		return &notifyError{status: http.StatusInternalServerError, message: "The notification could not be sent", detail: ErrInternal.Message}
@@ -343,5 +350,8 @@ func notifyDetail(e *Error) string {
 }
 
 func writeNotifyError(w http.ResponseWriter, e *notifyError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
 	writeJSON(w, e.status, notifyAnswer{Message: e.message, Error: e.detail})
 }

@@ -73,3 +73,8 @@ type Driver interface {
 type DeferredCommitter interface {
 	InTxDeferred(ctx context.Context, fn func(Tx) error) (durable func() error, err error)
 }
+
+// UnavailabilityReporter is a Driver that tells errors meaning "the database cannot take work now" from others.
+type UnavailabilityReporter interface {
+	Unavailable(err error) bool
+}

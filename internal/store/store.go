@@ -33,6 +33,21 @@ func (s *Store) Driver() Driver { return s.drv }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.drv.Ping(ctx) }
 
+// Unavailable reports whether err, from a store call, means that the database cannot take work now (down,
+// restarting, read-only, full, locked) rather than that the request was wrong: the driver's reading of err, or
+// else a ping that fails within a second. Callers answer 503, so that clients retry.
+func (s *Store) Unavailable(ctx context.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	if r, ok := s.drv.(UnavailabilityReporter); ok && r.Unavailable(err) {
+		return true
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return s.drv.Ping(pctx) != nil
+}
+
 // Close releases the database.
 func (s *Store) Close() error { return s.drv.Close() }
 

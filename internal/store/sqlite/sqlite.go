@@ -177,6 +177,20 @@ func (db *DB) Retryable(err error) bool {
 	return false
 }
 
+// Unavailable reports errors that mean the database cannot take work now (locked beyond the busy timeout,
+// read-only, full, or failing to read or write its files), as opposed to a problem with the request.
+func (db *DB) Unavailable(err error) bool {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		switch e.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+	}
+	return false
+}
+
 // Ping checks both pools.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
