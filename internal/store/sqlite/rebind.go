@@ -9,6 +9,8 @@ import (
 type rebound struct {
 	q     string
 	order []int // order[k] is the index into the original args of the k-th ?
+	// inOrder: the k-th ? takes the k-th argument ($1, $2, ... once each, in order), so args need no copy.
+	inOrder bool
 }
 
 // rebinder rewrites the store's $N placeholders to plain ? for SQLite. The driver binds a named or numbered
@@ -37,6 +39,9 @@ func (r *rebinder) rebind(q string, args []any) (string, []any) {
 	}
 	if rb.order == nil {
 		return q, args
+	}
+	if rb.inOrder && len(args) == len(rb.order) {
+		return rb.q, args
 	}
 	out := make([]any, len(rb.order))
 	for k, i := range rb.order {
@@ -68,5 +73,9 @@ func parsePlaceholders(q string) rebound {
 	if order == nil {
 		return rebound{q: q}
 	}
-	return rebound{q: string(b), order: order}
+	inOrder := true
+	for k, i := range order {
+		inOrder = inOrder && i == k
+	}
+	return rebound{q: string(b), order: order, inOrder: inOrder}
 }
