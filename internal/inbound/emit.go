@@ -14,7 +14,8 @@ func (p *Processor) emitReceived(ctx context.Context, tx store.Tx, msg *store.Me
 	if !p.st.Wants(store.EventMessageReceived, msg.Channel) {
 		return nil
 	}
-	c := &store.Contact{ID: msg.ContactID, WAID: m.From, UserID: in.UserID, Name: in.Name, Username: in.Username, Phone: phone.FromWAID(m.From)}
+	c := &store.Contact{ID: msg.ContactID, WAID: m.From, UserID: in.UserID, Name: in.Name, ProfileName: in.Name, Username: in.Username,
+		Phone: phone.FromWAID(m.From)}
 	out := *msg
 	out.Raw = nil
 	return p.st.Emit(ctx, tx, &store.DomainEvent{Type: store.EventMessageReceived, Channel: msg.Channel,

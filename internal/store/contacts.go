@@ -9,16 +9,17 @@ import (
 )
 
 const (
-	sqlContactColumns  = `id, COALESCE(phone, ''), wa_id, COALESCE(user_id, ''), name, username, COALESCE(external_ref, ''), created_at, updated_at`
+	sqlContactColumns  = `id, COALESCE(phone, ''), wa_id, COALESCE(user_id, ''), name, profile_name, name_set, username, COALESCE(external_ref, ''), created_at, updated_at`
 	sqlContactByUserID = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE user_id = $1`
 	sqlContactByPhone  = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE phone = $1`
 	sqlContactByTail   = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE phone_tail = $1 LIMIT 2`
 	sqlContactByID     = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE id = $1`
-	sqlContactInsert   = `INSERT INTO contacts (id, phone, phone_tail, wa_id, user_id, name, username, created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
+	sqlContactInsert   = `INSERT INTO contacts (id, phone, phone_tail, wa_id, user_id, name, profile_name, username, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
 	sqlContactUpdate = `UPDATE contacts SET phone = COALESCE(phone, $2), phone_tail = COALESCE(phone_tail, $3),
 	wa_id = CASE WHEN CAST($4 AS TEXT) = '' THEN wa_id ELSE CAST($4 AS TEXT) END, user_id = COALESCE(user_id, $5),
-	name = CASE WHEN CAST($6 AS TEXT) = '' THEN name ELSE CAST($6 AS TEXT) END, username = CASE WHEN CAST($7 AS TEXT) = '' THEN username ELSE CAST($7 AS TEXT) END,
+	name = CASE WHEN CAST($6 AS TEXT) = '' OR name_set THEN name ELSE CAST($6 AS TEXT) END,
+	profile_name = CASE WHEN CAST($6 AS TEXT) = '' THEN profile_name ELSE CAST($6 AS TEXT) END, username = CASE WHEN CAST($7 AS TEXT) = '' THEN username ELSE CAST($7 AS TEXT) END,
 	updated_at = $8 WHERE id = $1`
 )
 
@@ -26,7 +27,8 @@ const (
 // prefixes such as Mexico's 521 or Argentina's 549 make the same phone appear under two forms).
 const tailDigits = 9
 
-// ContactResolve finds the contact a webhook names, or creates it, and refreshes its profile. A contact is
+// ContactResolve finds the contact a webhook names, or creates it, and refreshes its profile: the profile name
+// becomes the contact's name too, unless staff or the API gave the contact a name of its own. A contact is
 // matched by business-scoped user id, then by exact E.164 phone, then by the last nine digits of the phone
 // when exactly one contact has them.
 func (s *Store) ContactResolve(ctx context.Context, tx Tx, in ContactInput) (Contact, error) {
@@ -65,7 +67,7 @@ func (s *Store) ContactResolve(ctx context.Context, tx Tx, in ContactInput) (Con
 }
 
 func needsUpdate(c Contact, in ContactInput) bool {
-	return (in.Name != "" && in.Name != c.Name) || (in.Username != "" && in.Username != c.Username) ||
+	return (in.Name != "" && in.Name != c.ProfileName) || (in.Username != "" && in.Username != c.Username) ||
 		(in.WAID != "" && in.WAID != c.WAID) || (c.Phone == "" && in.Phone != "") || (c.UserID == "" && in.UserID != "")
 }
 
@@ -144,7 +146,7 @@ func (s *Store) ContactGetByPhone(ctx context.Context, phone string) (Contact, e
 func scanContact(r Row) (Contact, error) {
 	var c Contact
 	var created, updated int64
-	if err := r.Scan(&c.ID, &c.Phone, &c.WAID, &c.UserID, &c.Name, &c.Username, &c.ExternalRef, &created, &updated); err != nil {
+	if err := r.Scan(&c.ID, &c.Phone, &c.WAID, &c.UserID, &c.Name, &c.ProfileName, &c.NameSet, &c.Username, &c.ExternalRef, &created, &updated); err != nil {
 		return Contact{}, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)

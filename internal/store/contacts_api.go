@@ -23,18 +23,21 @@ type ContactNew struct {
 	ExternalRef string
 }
 
-// ContactPatch changes a contact's fields; nil fields stay as they are. An empty ExternalRef removes it.
+// ContactPatch changes a contact's fields; nil fields stay as they are. A name given here stays when the
+// contact's WhatsApp profile name changes; an empty Name gives the contact its profile name back. An empty
+// ExternalRef removes it.
 type ContactPatch struct {
 	Name        *string
 	ExternalRef *string
 }
 
 const (
-	sqlContactCreate = `INSERT INTO contacts (id, phone, phone_tail, wa_id, name, external_ref, created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING`
-	sqlContactByRef      = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE external_ref = $1`
-	sqlContactRefOwner   = `SELECT id FROM contacts WHERE external_ref = $1 AND id <> $2`
-	sqlContactSetName    = `UPDATE contacts SET name = $2, updated_at = $3 WHERE id = $1`
+	sqlContactCreate = `INSERT INTO contacts (id, phone, phone_tail, wa_id, name, name_set, external_ref, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING`
+	sqlContactByRef    = `SELECT ` + sqlContactColumns + ` FROM contacts WHERE external_ref = $1`
+	sqlContactRefOwner = `SELECT id FROM contacts WHERE external_ref = $1 AND id <> $2`
+	sqlContactSetName  = `UPDATE contacts SET name = CASE WHEN CAST($2 AS TEXT) = '' THEN profile_name ELSE CAST($2 AS TEXT) END,
+	name_set = $3, updated_at = $4 WHERE id = $1`
 	sqlContactSetRef     = `UPDATE contacts SET external_ref = $2, updated_at = $3 WHERE id = $1`
 	sqlContactSearchHead = `SELECT ` + sqlContactColumns + ` FROM contacts c`
 	sqlContactWindows    = `SELECT contact_id, id, channel, last_inbound_at, window_expires_at, unread_count, last_message_at FROM conversations
@@ -62,7 +65,7 @@ func (s *Store) ContactCreate(ctx context.Context, in ContactNew) (Contact, erro
 			}
 		}
 		n, err := tx.Exec(ctx, sqlContactCreate, id, in.Phone, nullable(wa.PhoneTail(in.Phone, tailDigits)),
-			wa.Digits(in.Phone), in.Name, nullable(in.ExternalRef), ms(s.now()))
+			wa.Digits(in.Phone), in.Name, in.Name != "", nullable(in.ExternalRef), ms(s.now()))
 		if err != nil {
 			return err
 		}
@@ -85,7 +88,7 @@ func (s *Store) ContactUpdate(ctx context.Context, id string, p ContactPatch) (C
 		}
 		now := ms(s.now())
 		if p.Name != nil {
-			if _, err := tx.Exec(ctx, sqlContactSetName, id, *p.Name, now); err != nil {
+			if _, err := tx.Exec(ctx, sqlContactSetName, id, *p.Name, *p.Name != "", now); err != nil {
 				return err
 			}
 		}
@@ -146,7 +149,8 @@ func (s *Store) ContactSearch(ctx context.Context, f ContactQuery) (Page[Contact
 		if digits, ok := phoneQuery(q); ok {
 			w.add("c.phone LIKE ? ESCAPE '\\'", "%"+digits+"%")
 		} else {
-			w.add("LOWER(c.name) LIKE ? ESCAPE '\\'", "%"+likeEscape(strings.ToLower(q))+"%")
+			pattern := "%" + likeEscape(strings.ToLower(q)) + "%"
+			w.addN("(LOWER(c.name) LIKE ? ESCAPE '\\' OR LOWER(c.profile_name) LIKE ? ESCAPE '\\')", pattern, pattern)
 		}
 	}
 	if f.ExternalRef != "" {

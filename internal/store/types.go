@@ -47,11 +47,15 @@ func (c Counts) Add(o Counts) Counts {
 
 // Contact is a WhatsApp user known to wagate.
 type Contact struct {
-	ID          string    `json:"id"`
-	Phone       string    `json:"phone,omitempty"` // E.164
-	WAID        string    `json:"wa_id,omitempty"`
-	UserID      string    `json:"user_id,omitempty"` // business-scoped user id
-	Name        string    `json:"name,omitempty"`
+	ID     string `json:"id"`
+	Phone  string `json:"phone,omitempty"` // E.164
+	WAID   string `json:"wa_id,omitempty"`
+	UserID string `json:"user_id,omitempty"` // business-scoped user id
+	Name   string `json:"name,omitempty"`
+	// ProfileName is the name on the contact's WhatsApp profile, from their last message. Name is the same
+	// unless NameSet: staff or the API named the contact, and that name stays.
+	ProfileName string    `json:"profile_name,omitempty"`
+	NameSet     bool      `json:"name_set,omitempty"`
 	Username    string    `json:"username,omitempty"`
 	ExternalRef string    `json:"external_ref,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`

@@ -158,7 +158,12 @@ func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request, s *Session
 	if err != nil {
 		return err
 	}
-	return h.renderContact(w, r, s, http.StatusOK, contactView{Contact: c, Name: c.Name, Ref: c.ExternalRef,
+	// The name field holds a name given here; empty, the contact goes by their WhatsApp profile name.
+	name := ""
+	if c.NameSet {
+		name = c.Name
+	}
+	return h.renderContact(w, r, s, http.StatusOK, contactView{Contact: c, Name: name, Ref: c.ExternalRef,
 		Saved: r.URL.Query().Get("saved") == "1"})
 }
 

@@ -88,6 +88,17 @@ func TestBrowser_ContactsListDetailAndEdit(t *testing.T) {
 	if err != nil || c.Name != "Eve Example" || c.ExternalRef != "CRM-42" {
 		t.Fatalf("after edit: %+v %v", c, err)
 	}
+	// The contact writes again under another profile name: the name given here stays, the profile name shows.
+	postInbound(t, inst, "34600000011", "Eve New", "wamid.contacts-3")
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(inst.URL+"/contacts/"+c.ID),
+		chromedp.WaitVisible(chromedp.CSS(`form.contact-edit`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if h, p := text(t, ctx, `h1.contact-name`), text(t, ctx, `dd.profile-name`); h != "Eve Example" || p != "Eve New" {
+		t.Fatalf("after a new profile name: heading %q, profile name %q", h, p)
+	}
 	// The exact external reference finds the contact; another contact cannot take it.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(inst.URL+"/contacts?q=CRM-42"),

@@ -32,7 +32,7 @@ func postInbound(t *testing.T, inst *servertest.Instance, digits, name, wamid st
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		if c, err := inst.Store.ContactGetByPhone(t.Context(), "+"+digits); err == nil && c.Name == name {
+		if c, err := inst.Store.ContactGetByPhone(t.Context(), "+"+digits); err == nil && c.ProfileName == name {
 			return
 		}
 		if time.Now().After(deadline) {

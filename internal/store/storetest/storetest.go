@@ -22,6 +22,7 @@ func Run(t *testing.T, open Opener) {
 	tests := map[string]func(*testing.T, *store.Store){
 		"EventLifecycle":           testEventLifecycle,
 		"ContactMatching":          testContactMatching,
+		"ContactNameKept":          testContactNameKept,
 		"ContactWithoutPhone":      testContactWithoutPhone,
 		"MessageDedupe":            testMessageDedupe,
 		"WindowFromProviderTime":   testWindow,
@@ -203,6 +204,60 @@ func testContactMatching(t *testing.T, st *store.Store) {
 	if _, err := st.ContactGetByPhone(ctx, "+10000000000"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing phone err = %v", err)
 	}
+}
+
+// testContactNameKept checks that a name given by staff or the API survives new profile names, which are kept
+// beside it, and that clearing it gives the contact its profile name back.
+func testContactNameKept(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	resolve := func(name string) store.Contact {
+		var c store.Contact
+		tx(t, st, func(tx store.Tx) error {
+			var err error
+			c, err = st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34611000111", WAID: "34611000111", Name: name})
+			return err
+		})
+		return c
+	}
+	c := resolve("Ana")
+	if c.Name != "Ana" || c.ProfileName != "Ana" || c.NameSet {
+		t.Fatalf("new contact: %+v", c)
+	}
+	given := "Ana García (Calle Mayor 3)"
+	if _, err := st.ContactUpdate(ctx, c.ID, store.ContactPatch{Name: &given}); err != nil {
+		t.Fatal(err)
+	}
+	c = resolve("Ana 🌻")
+	if c.Name != given || c.ProfileName != "Ana 🌻" || !c.NameSet {
+		t.Fatalf("after a new profile name, the given name must stay: %+v", c)
+	}
+	if got, _ := st.ContactGet(ctx, c.ID); got.Name != given || got.ProfileName != "Ana 🌻" {
+		t.Fatalf("stored: %+v", got)
+	}
+	page, err := st.ContactSearch(ctx, store.ContactQuery{Q: "🌻"})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != c.ID {
+		t.Fatalf("search by profile name: %+v, %v", page.Items, err)
+	}
+	empty := ""
+	c, err = st.ContactUpdate(ctx, c.ID, store.ContactPatch{Name: &empty})
+	if err != nil || c.Name != "Ana 🌻" || c.NameSet {
+		t.Fatalf("cleared name: %+v, %v", c, err)
+	}
+	if c = resolve("Ana B."); c.Name != "Ana B." || c.ProfileName != "Ana B." {
+		t.Fatalf("profile names apply again once the given name is cleared: %+v", c)
+	}
+	// A contact created by the API with a name keeps it too.
+	made, err := st.ContactCreate(ctx, store.ContactNew{Phone: "+34611000222", Name: "Client 42"})
+	if err != nil || !made.NameSet {
+		t.Fatalf("created: %+v, %v", made, err)
+	}
+	tx(t, st, func(tx store.Tx) error {
+		got, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34611000222", WAID: "34611000222", Name: "Pepe"})
+		if err == nil && (got.Name != "Client 42" || got.ProfileName != "Pepe") {
+			t.Errorf("API-created contact after a message: %+v", got)
+		}
+		return err
+	})
 }
 
 func testContactWithoutPhone(t *testing.T, st *store.Store) {
