@@ -103,10 +103,6 @@ func (in *Ingester) Stop() {
 // Accept makes ev durable and processes it, and returns what happened. hook and parseErr are Parse's results
 // for ev.Body. An error means the webhook was not stored and the provider should retry.
 func (in *Ingester) Accept(ctx context.Context, ev *store.Event, hook wa.Webhook, parseErr error) (Result, error) {
-	return in.accept(ctx, ev, hook, parseErr)
-}
-
-func (in *Ingester) accept(ctx context.Context, ev *store.Event, hook wa.Webhook, parseErr error) (Result, error) {
 	r := &request{ev: ev, hook: hook, parseErr: parseErr, done: make(chan struct{})}
 	select {
 	case <-in.stop:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // Durability of commits. The write connection runs with synchronous=NORMAL: a commit appends its pages to the
@@ -36,8 +37,8 @@ type walSyncer struct {
 
 	// syncFile makes f durable; os.File.Sync unless a test replaces it.
 	syncFile func(*os.File) error
-	// fsyncs counts the fsyncs of the log, for tests and metrics.
-	fsyncs uint64
+	// fsyncs counts the fsyncs of the log (read without the lock while one runs).
+	fsyncs atomic.Uint64
 }
 
 func newWALSyncer(dbPath string) *walSyncer {
@@ -103,7 +104,7 @@ func (s *walSyncer) sync() error {
 	if err := s.syncFile(s.f); err != nil {
 		return fmt.Errorf("sqlite: fsync the write-ahead log: %w", err)
 	}
-	s.fsyncs++
+	s.fsyncs.Add(1)
 	if !s.dirSynced {
 		if err := syncDir(filepath.Dir(s.path)); err != nil {
 			return err
@@ -126,11 +127,7 @@ func (s *walSyncer) close() error {
 }
 
 // count returns how many fsyncs of the log wagate made.
-func (s *walSyncer) count() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fsyncs
-}
+func (s *walSyncer) count() uint64 { return s.fsyncs.Load() }
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
