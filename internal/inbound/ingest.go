@@ -39,8 +39,8 @@ type request struct {
 
 // Ingester makes webhooks durable. Requests from many connections are committed together in one transaction
 // (group commit): the raw body, its effects and its final state commit at once, so an answered webhook
-// survives a crash and its effects are applied exactly once. Each event is processed inside a savepoint: one
-// event that fails is kept pending for the job queue without holding back the rest of the batch.
+// survives a crash and its effects are applied exactly once. A batch whose transaction fails is committed again
+// one event at a time: one event that fails is kept pending for the job queue without holding back the rest.
 type Ingester struct {
 	st       *store.Store
 	q        *queue.Queue
@@ -236,18 +236,28 @@ const gatherMinRate = 4000
 // rateWindow is the time over which a writer measures the rate of webhooks.
 const rateWindow = 50 * time.Millisecond
 
-// commit makes a batch durable in one transaction: each event is processed and inserted with its final state.
+// commit makes a batch durable in one transaction: the events are processed together (see ProcessMany) and
+// inserted with their final states.
 // When the transaction fails, each request is committed alone, so that one bad request cannot fail the others;
 // a request that fails alone as well is stored pending and handed to the job queue. The outcome goes to acks.
 func (in *Ingester) commit(batch []*request, acks chan<- committed) {
 	ctx := context.Background()
 	durable, err := in.st.InTxDeferred(ctx, func(tx store.Tx) error {
-		evs := make([]*store.Event, 0, len(batch))
-		for _, r := range batch {
-			if err := in.processOne(ctx, tx, r); err != nil {
-				return err
+		evs := make([]*store.Event, len(batch))
+		parsed := make([]Parsed, len(batch))
+		for i, r := range batch {
+			if r.ev.ID == "" {
+				r.ev.ID = store.NewID()
 			}
-			evs = append(evs, r.ev)
+			evs[i], parsed[i] = r.ev, Parsed{Event: r.ev, Hook: r.hook, ParseErr: r.parseErr}
+		}
+		outs, err := in.proc.ProcessMany(ctx, tx, parsed, true)
+		if err != nil {
+			return err
+		}
+		for i, r := range batch {
+			r.out = outs[i]
+			r.res = Result{EventID: r.ev.ID, State: outs[i].State, Error: r.ev.Error, Counts: outs[i].Counts}
 		}
 		return in.st.EventInsertMany(ctx, tx, evs)
 	})
@@ -287,20 +297,6 @@ func (in *Ingester) acknowledge(c committed) {
 		}
 		close(r.done)
 	}
-}
-
-func (in *Ingester) processOne(ctx context.Context, tx store.Tx, r *request) error {
-	ev := r.ev
-	if ev.ID == "" {
-		ev.ID = store.NewID()
-	}
-	out, err := in.proc.ProcessParsed(ctx, tx, ev, r.hook, r.parseErr, true)
-	if err != nil {
-		return err
-	}
-	r.out = out
-	r.res = Result{EventID: ev.ID, State: out.State, Error: ev.Error, Counts: out.Counts}
-	return nil
 }
 
 // defer1 stores a request whose processing failed alone: the raw event, pending, with a job that processes it

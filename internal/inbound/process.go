@@ -76,36 +76,133 @@ func (p *Processor) Process(ctx context.Context, tx store.Tx, ev *store.Event) (
 // yet: ProcessParsed only sets its final state, and the caller inserts it in the same transaction (ev.ID must
 // be set, since the effects name it); otherwise the stored event is updated.
 func (p *Processor) ProcessParsed(ctx context.Context, tx store.Tx, ev *store.Event, hook wa.Webhook, parseErr error, insert bool) (Outcome, error) {
-	if parseErr != nil {
-		return p.finish(ctx, tx, ev, "", store.EventFailed, parseErr.Error(), Outcome{}, insert)
-	}
-	out := Outcome{Receipts: map[store.ReceiptOutcome]int{}}
-	var problems []string
-	var passed []string // channels the webhook was applied to
-	applied := 0
-	for i := range hook.Changes {
-		ch := &hook.Changes[i]
-		out.Counts.Received += len(ch.Messages)
-		out.Counts.Statuses += len(ch.Statuses)
-		name, why := p.route(ev, ch)
-		if why != "" {
-			problems = append(problems, why)
-			continue
-		}
-		if err := p.applyChange(ctx, tx, ev, name, ch, &out); err != nil {
-			return Outcome{}, err
-		}
-		applied++
-		passed = appendNew(passed, name)
-	}
-	if err := p.emitWebhook(ctx, tx, ev, passed); err != nil {
+	outs, err := p.ProcessMany(ctx, tx, []Parsed{{Event: ev, Hook: hook, ParseErr: parseErr}}, insert)
+	if err != nil {
 		return Outcome{}, err
 	}
-	state, reason := store.EventProcessed, strings.Join(problems, "; ")
-	if applied == 0 && len(problems) > 0 {
-		state = store.EventFailed
+	return outs[0], nil
+}
+
+// Parsed is an event with Parse's results for its body.
+type Parsed struct {
+	Event    *store.Event
+	Hook     wa.Webhook
+	ParseErr error
+}
+
+// ProcessMany is ProcessParsed for many events in one transaction, with the effects of processing them one
+// after the other, except that the inbound messages of all the events are stored before all their receipts
+// (concurrent webhooks have no order anyway). Their messages and their receipts are written in a few statements
+// (see batch).
+func (p *Processor) ProcessMany(ctx context.Context, tx store.Tx, evs []Parsed, insert bool) ([]Outcome, error) {
+	outs := make([]Outcome, len(evs))
+	type routed struct {
+		problems []string
+		passed   []string // channels the webhook was applied to
+		applied  int
 	}
-	return p.finish(ctx, tx, ev, string(hook.Shape), state, reason, out, insert)
+	rs := make([]routed, len(evs))
+	var b batch
+	for i, e := range evs {
+		if e.ParseErr != nil {
+			continue
+		}
+		out, r := &outs[i], &rs[i]
+		out.Receipts = map[store.ReceiptOutcome]int{}
+		for j := range e.Hook.Changes {
+			ch := &e.Hook.Changes[j]
+			out.Counts.Received += len(ch.Messages)
+			out.Counts.Statuses += len(ch.Statuses)
+			name, why := p.route(e.Event, ch)
+			if why != "" {
+				r.problems = append(r.problems, why)
+				continue
+			}
+			if err := p.applyChange(ctx, tx, &b, e.Event, name, ch, out); err != nil {
+				return nil, err
+			}
+			r.applied++
+			r.passed = appendNew(r.passed, name)
+		}
+	}
+	if err := p.flush(ctx, tx, &b); err != nil {
+		return nil, err
+	}
+	for i, e := range evs {
+		var err error
+		if e.ParseErr != nil {
+			outs[i], err = p.finish(ctx, tx, e.Event, "", store.EventFailed, e.ParseErr.Error(), Outcome{}, insert)
+		} else {
+			r := &rs[i]
+			if err := p.emitWebhook(ctx, tx, e.Event, r.passed); err != nil {
+				return nil, err
+			}
+			state, reason := store.EventProcessed, strings.Join(r.problems, "; ")
+			if r.applied == 0 && len(r.problems) > 0 {
+				state = store.EventFailed
+			}
+			outs[i], err = p.finish(ctx, tx, e.Event, string(e.Hook.Shape), state, reason, outs[i], insert)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return outs, nil
+}
+
+// batch holds the inbound messages and the receipts of events processed together until flush writes them, each
+// kind in a few statements whatever their number.
+type batch struct {
+	msgs     []*store.Message
+	msgFrom  []pendingMessage // what msgs[i] came from
+	receipts []store.ReceiptItem
+	rcptOut  []*Outcome // the outcome receipts[i] counts in
+}
+
+// pendingMessage is what flush needs of an inbound message once it is stored.
+type pendingMessage struct {
+	out *Outcome
+	m   *wa.InboundMessage
+	in  store.ContactInput
+}
+
+// flush stores the batch's messages, then applies its receipts, and counts what they did in their outcomes.
+func (p *Processor) flush(ctx context.Context, tx store.Tx, b *batch) error {
+	if len(b.msgs) > 0 {
+		stored, err := p.st.MessageInsertMany(ctx, tx, b.msgs)
+		if err != nil {
+			return err
+		}
+		for i, msg := range b.msgs {
+			if !stored[i] {
+				continue
+			}
+			from := b.msgFrom[i]
+			from.out.Counts.Stored++
+			if msg.MediaStatus == store.MediaPending && p.media != nil {
+				if err := p.media(ctx, tx, msg.ID); err != nil {
+					return err
+				}
+			}
+			if err := p.emitReceived(ctx, tx, msg, from.m, from.in); err != nil {
+				return err
+			}
+		}
+	}
+	if len(b.receipts) > 0 {
+		res, err := p.st.ReceiptApplyMany(ctx, tx, b.receipts)
+		if err != nil {
+			return err
+		}
+		for i, r := range res {
+			out := b.rcptOut[i]
+			out.Receipts[r]++
+			if r == store.ReceiptUpdated {
+				out.Counts.Updated++
+			}
+		}
+	}
+	return nil
 }
 
 func (p *Processor) finish(ctx context.Context, tx store.Tx, ev *store.Event, shape, state, reason string, out Outcome, insert bool) (Outcome, error) {
@@ -154,7 +251,8 @@ func (p *Processor) route(ev *store.Event, ch *wa.Change) (string, string) {
 	return name, ""
 }
 
-func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Event, channel string, ch *wa.Change, out *Outcome) error {
+// applyChange applies one change of a webhook: its messages and receipts join b, the rest is written at once.
+func (p *Processor) applyChange(ctx context.Context, tx store.Tx, b *batch, ev *store.Event, channel string, ch *wa.Change, out *Outcome) error {
 	profiles := map[string]wa.Contact{}
 	for _, c := range ch.Contacts {
 		if c.WAID != "" {
@@ -165,23 +263,13 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 		}
 	}
 	for i := range ch.Messages {
-		stored, err := p.applyMessage(ctx, tx, ev, channel, &ch.Messages[i], profiles, &out.senders)
-		if err != nil {
+		if err := p.applyMessage(ctx, tx, b, ev, channel, &ch.Messages[i], profiles, out); err != nil {
 			return err
-		}
-		if stored {
-			out.Counts.Stored++
 		}
 	}
 	for _, r := range ch.Statuses {
-		res, err := p.st.ReceiptApply(ctx, tx, channel, ev.ID, r)
-		if err != nil {
-			return err
-		}
-		out.Receipts[res]++
-		if res == store.ReceiptUpdated {
-			out.Counts.Updated++
-		}
+		b.receipts = append(b.receipts, store.ReceiptItem{Channel: channel, EventID: ev.ID, Receipt: r})
+		b.rcptOut = append(b.rcptOut, out)
 	}
 	for _, e := range ch.Errors {
 		payload, _ := json.Marshal(e)
@@ -217,7 +305,8 @@ func (p *Processor) applyChange(ctx context.Context, tx store.Tx, ev *store.Even
 	return nil
 }
 
-func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact, learnt *[]sender) (bool, error) {
+// applyMessage resolves the sender of an inbound message and adds the message to b.
+func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, b *batch, ev *store.Event, channel string, m *wa.InboundMessage, profiles map[string]wa.Contact, out *Outcome) error {
 	in := store.ContactInput{WAID: m.From, UserID: m.FromUserID}
 	prof, ok := profiles["w:"+m.From]
 	if !ok || m.From == "" {
@@ -228,7 +317,7 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 		in.UserID = prof.UserID
 	}
 	if m.ID == "" {
-		return false, nil // nothing to deduplicate on; the raw event keeps it
+		return nil // nothing to deduplicate on; the raw event keeps it
 	}
 	who := sender{channel: channel, in: in}
 	if known, ok := p.known.get(who); ok {
@@ -246,16 +335,16 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 		}
 		c, err := p.st.ContactResolve(ctx, tx, who.in)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if who.conversationID, err = p.st.ConversationEnsure(ctx, tx, channel, c.ID); err != nil {
-			return false, err
+			return err
 		}
 		who.contactID = c.ID
 		who.in = in // remembered under what the webhook said
-		*learnt = append(*learnt, who)
+		out.senders = append(out.senders, who)
 	}
-	msg := store.Message{
+	msg := &store.Message{
 		Channel: channel, ConversationID: who.conversationID, ContactID: who.contactID, Direction: store.DirectionIn, ProviderID: m.ID,
 		Type: m.Type, Text: m.Text, Payload: m.Payload, Raw: m.Raw, Referral: m.Referral, Errors: m.Errors,
 		ProviderTime: m.Timestamp, EventID: ev.ID,
@@ -268,16 +357,9 @@ func (p *Processor) applyMessage(ctx context.Context, tx store.Tx, ev *store.Eve
 		msg.MediaID, msg.MediaMime, msg.MediaSHA256, msg.MediaFilename = m.Media.ID, m.Media.MimeType, m.Media.SHA256, m.Media.Filename
 		msg.MediaStatus = store.MediaPending
 	}
-	stored, err := p.st.MessageInsert(ctx, tx, &msg)
-	if err != nil || !stored {
-		return stored, err
-	}
-	if msg.MediaStatus == store.MediaPending && p.media != nil {
-		if err := p.media(ctx, tx, msg.ID); err != nil {
-			return true, err
-		}
-	}
-	return true, p.emitReceived(ctx, tx, &msg, m, who.in)
+	b.msgs = append(b.msgs, msg)
+	b.msgFrom = append(b.msgFrom, pendingMessage{out: out, m: m, in: who.in})
+	return nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -52,22 +54,56 @@ func (s *Store) ConversationEnsure(ctx context.Context, tx Tx, channel, contactI
 	return id, nil
 }
 
-// conversationTouch records a new message on a conversation. Messages arriving out of order do not replace a
-// newer last message; an inbound message opens or extends the 24-hour window from its provider time.
-func (s *Store) conversationTouch(ctx context.Context, tx Tx, m *Message) error {
-	at := m.sortTime()
-	var unread int
-	var inbound, window int64
-	if m.Direction == DirectionIn {
-		unread = 1
-		inbound = ms(at)
-		window = ms(at.Add(windowLength))
+// conversationTouchMany records new messages on their conversations, with the effect of recording them one by
+// one in order: messages arriving out of order do not replace a newer last message; an inbound message opens or
+// extends the 24-hour window from its provider time. Each conversation is updated once, whatever the number of
+// its messages.
+func (s *Store) conversationTouchMany(ctx context.Context, tx Tx, msgs []*Message) error {
+	if len(msgs) == 0 {
+		return nil
 	}
-	_, err := tx.Exec(ctx, sqlConversationTouch, m.ConversationID, ms(at), m.ID, preview(m), m.Direction, unread, inbound, window, ms(s.now()))
-	if err != nil {
-		return fmt.Errorf("conversation touch: %w", err)
+	type touch struct {
+		id              string
+		last            *Message
+		at              time.Time
+		unread          int
+		inbound, window int64
 	}
-	s.changed(tx, Change{Kind: ChangeMessage, Channel: m.Channel, ConversationID: m.ConversationID, MessageID: m.ID})
+	var touches []*touch
+	byID := map[string]*touch{}
+	for _, m := range msgs {
+		t := byID[m.ConversationID]
+		if t == nil {
+			t = &touch{id: m.ConversationID}
+			byID[m.ConversationID] = t
+			touches = append(touches, t)
+		}
+		// One by one, a message replaces the last one when its time is not earlier: the last of the latest wins.
+		at := m.sortTime()
+		if t.last == nil || !at.Before(t.at) {
+			t.last, t.at = m, at
+		}
+		if m.Direction == DirectionIn {
+			t.unread++
+			t.inbound = max(t.inbound, ms(at))
+			t.window = max(t.window, ms(at.Add(windowLength)))
+		}
+	}
+	// One statement per conversation (a multi-row UPDATE ... FROM (VALUES ...) costs PostgreSQL more than it
+	// saves), in the order of their ids: concurrent transactions lock the rows they share in the same order, so they
+	// wait for each other rather than deadlock.
+	slices.SortFunc(touches, func(a, b *touch) int { return strings.Compare(a.id, b.id) })
+	now := ms(s.now())
+	for _, t := range touches {
+		_, err := tx.Exec(ctx, sqlConversationTouch, t.id, ms(t.at), t.last.ID, preview(t.last), t.last.Direction, t.unread,
+			t.inbound, t.window, now)
+		if err != nil {
+			return fmt.Errorf("conversation touch: %w", err)
+		}
+	}
+	for _, m := range msgs {
+		s.changed(tx, Change{Kind: ChangeMessage, Channel: m.Channel, ConversationID: m.ConversationID, MessageID: m.ID})
+	}
 	return nil
 }
 

@@ -54,10 +54,10 @@ type Driver interface {
 	// Retryable reports whether err is a transient conflict (deadlock, serialization, busy) after which the
 	// whole transaction may simply be run again.
 	Retryable(err error) bool
-	// LockTx takes an exclusive lock on key for the rest of tx. Transactions that change the same logical row
+	// LockTx takes an exclusive lock on each key, in the order given, for the rest of tx. Transactions that change the same logical row
 	// from two sides (a receipt parked for a provider id, and the send result that records that id) take it so
 	// that one sees the other's commit. A no-op where transactions are serialized anyway (SQLite).
-	LockTx(ctx context.Context, tx Tx, key int64) error
+	LockTx(ctx context.Context, tx Tx, keys ...int64) error
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Name is "sqlite" or "postgres".

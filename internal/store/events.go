@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 )
 
 const (
@@ -40,24 +38,11 @@ const eventInsertChunk = 100
 func (s *Store) EventInsertMany(ctx context.Context, tx Tx, evs []*Event) error {
 	for start := 0; start < len(evs); start += eventInsertChunk {
 		chunk := evs[start:min(start+eventInsertChunk, len(evs))]
-		var b strings.Builder
-		b.WriteString(sqlEventInsertHead)
 		args := make([]any, 0, len(chunk)*17)
-		for i, ev := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for j := 0; j < 17; j++ {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("$" + strconv.Itoa(i*17+j+1))
-			}
-			b.WriteString(")")
+		for _, ev := range chunk {
 			args = append(args, s.eventArgs(ev)...)
 		}
-		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+		if _, err := tx.Exec(ctx, sqlEventInsertHead+valuesList(len(chunk), 17), args...); err != nil {
 			return fmt.Errorf("event insert: %w", err)
 		}
 	}

@@ -11,13 +11,13 @@ import (
 )
 
 const (
-	sqlMessageInsert = `INSERT INTO messages (id, channel, conversation_id, contact_id, direction, provider_id, type, text,
-	payload, raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status,
-	status, status_rank, status_at, provider_ts, sort_at, event_id, created_at, updated_at, request, idempotency_key,
-	request_hash, retry_of)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-	$24, $25, $26, $26, $27, $28, $29, $30) ON CONFLICT DO NOTHING`
-	sqlMessageColumns = `id, channel, conversation_id, contact_id, direction, COALESCE(provider_id, ''), type, text, payload,
+	sqlMessageInsertHead = `INSERT INTO messages (id, channel, conversation_id, contact_id, direction, provider_id, type,
+	text, payload, raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename,
+	media_status, status, status_rank, status_at, provider_ts, sort_at, event_id, created_at, updated_at, request,
+	idempotency_key, request_hash, retry_of) VALUES `
+	sqlMessageInsertTail = ` ON CONFLICT DO NOTHING RETURNING id`
+	messageInsertCols    = 31
+	sqlMessageColumns    = `id, channel, conversation_id, contact_id, direction, COALESCE(provider_id, ''), type, text, payload,
 	raw, reply_to, forwarded, referral, errors, media_id, media_mime, media_sha256, media_filename, media_status, status,
 	status_at, error_code, error_title, error_detail, provider_ts, event_id, created_at, updated_at, sort_at,
 	request, COALESCE(idempotency_key, ''), request_hash, attempts, error_class, retry_of`
@@ -41,10 +41,78 @@ func (m *Message) sortTime() time.Time {
 // a message with the same channel and provider id exists already, nothing changes and it returns false.
 // Inbound messages extend the conversation's 24-hour window. ID, CreatedAt and Status get defaults when empty.
 func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, error) {
+	stored, err := s.MessageInsertMany(ctx, tx, []*Message{m})
+	if err != nil {
+		return false, err
+	}
+	return stored[0], nil
+}
+
+// messageInsertChunk bounds the rows of one multi-row message insert (31 parameters each, well under both
+// databases' limits).
+const messageInsertChunk = 64
+
+// MessageInsertMany is MessageInsert for many messages, in as few statements as it can: it reports for each
+// whether it was stored (false when its provider id was known already, also when an earlier message of ms had
+// it). The effects on conversations are those of inserting the messages one by one, in order.
+func (s *Store) MessageInsertMany(ctx context.Context, tx Tx, ms []*Message) ([]bool, error) {
+	stored := make([]bool, len(ms))
+	now := s.now()
+	for start := 0; start < len(ms); start += messageInsertChunk {
+		chunk := ms[start:min(start+messageInsertChunk, len(ms))]
+		args := make([]any, 0, len(chunk)*messageInsertCols)
+		for _, m := range chunk {
+			a, err := s.messageArgs(m, now)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, a...)
+		}
+		rows, err := tx.Query(ctx, sqlMessageInsertHead+valuesList(len(chunk), messageInsertCols)+sqlMessageInsertTail, args...)
+		if err != nil {
+			return nil, fmt.Errorf("message insert: %w", err)
+		}
+		ids := make(map[string]bool, len(chunk))
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("message insert: %w", err)
+			}
+			ids[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("message insert: %w", err)
+		}
+		for i, m := range chunk {
+			stored[start+i] = ids[m.ID]
+		}
+	}
+	var touched []*Message
+	for i, m := range ms {
+		if !stored[i] {
+			continue
+		}
+		if m.Direction == DirectionOut {
+			if err := s.historyInsert(ctx, tx, m.ID, "", StatusEntry{Status: m.Status, RecordedAt: now}); err != nil {
+				return nil, err
+			}
+		}
+		touched = append(touched, m)
+	}
+	if err := s.conversationTouchMany(ctx, tx, touched); err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+// messageArgs sets m's defaults and returns its row for sqlMessageInsertHead.
+func (s *Store) messageArgs(m *Message, now time.Time) ([]any, error) {
 	if m.ID == "" {
 		m.ID = NewID()
 	}
-	now := s.now()
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = now
 	}
@@ -63,30 +131,16 @@ func (s *Store) MessageInsert(ctx context.Context, tx Tx, m *Message) (bool, err
 	if len(m.Errors) > 0 {
 		b, err := json.Marshal(m.Errors)
 		if err != nil {
-			return false, fmt.Errorf("message insert: errors: %w", err)
+			return nil, fmt.Errorf("message insert: errors: %w", err)
 		}
 		errs = string(b)
 	}
-	n, err := tx.Exec(ctx, sqlMessageInsert, m.ID, m.Channel, m.ConversationID, m.ContactID, m.Direction,
+	created := ms(m.CreatedAt)
+	return []any{m.ID, m.Channel, m.ConversationID, m.ContactID, m.Direction,
 		nullable(m.ProviderID), m.Type, m.Text, rawText(m.Payload), rawText(m.Raw), m.ReplyTo, m.Forwarded,
 		rawText(m.Referral), errs, m.MediaID, m.MediaMime, m.MediaSHA256, m.MediaFilename, m.MediaStatus,
-		string(m.Status), m.Status.Rank(), ms(m.StatusAt), ms(m.ProviderTime), ms(m.sortTime()), m.EventID, ms(m.CreatedAt),
-		rawText(m.Request), nullable(m.IdempotencyKey), m.RequestHash, m.RetryOf)
-	if err != nil {
-		return false, fmt.Errorf("message insert: %w", err)
-	}
-	if n == 0 {
-		return false, nil
-	}
-	if m.Direction == DirectionOut {
-		if err := s.historyInsert(ctx, tx, m.ID, "", StatusEntry{Status: m.Status, RecordedAt: now}); err != nil {
-			return false, err
-		}
-	}
-	if err := s.conversationTouch(ctx, tx, m); err != nil {
-		return false, err
-	}
-	return true, nil
+		string(m.Status), m.Status.Rank(), ms(m.StatusAt), ms(m.ProviderTime), ms(m.sortTime()), m.EventID, created, created,
+		rawText(m.Request), nullable(m.IdempotencyKey), m.RequestHash, m.RetryOf}, nil
 }
 
 // MessageGet returns a message with its status history.

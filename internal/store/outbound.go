@@ -58,7 +58,7 @@ func (s *Store) OutboundCreate(ctx context.Context, tx Tx, m *Message, phone str
 // time: the provider id, the status accepted in the history, and any receipts that were parked for that
 // provider id.
 func (s *Store) MessageAccepted(ctx context.Context, tx Tx, channel, id, providerID string, at time.Time) error {
-	if err := s.lockProviderID(ctx, tx, channel, providerID); err != nil {
+	if err := s.lockProviderIDs(ctx, tx, []int64{providerIDKey(channel, providerID)}); err != nil {
 		return err
 	}
 	n, err := tx.Exec(ctx, sqlMessageSetProviderID, id, providerID, ms(s.now()))

@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 
 	"github.com/wagate/wagate/internal/wa"
 )
@@ -18,10 +18,12 @@ const (
 	error_title = CASE WHEN $5 <> 0 THEN CAST($6 AS TEXT) ELSE error_title END,
 	error_detail = CASE WHEN $5 <> 0 THEN CAST($7 AS TEXT) ELSE error_detail END,
 	updated_at = $8 WHERE id = $1 AND status_rank < $3`
-	sqlParkedInsert = `INSERT INTO parked_receipts (channel, provider_id, status, provider_ts, recorded_at, error_code,
-	error_title, error_detail, conversation, pricing, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-	ON CONFLICT (channel, provider_id, status) DO NOTHING`
-	sqlParkedFor = `SELECT status, provider_ts, recorded_at, error_code, error_title, error_detail, conversation, pricing,
+	sqlParkedInsertHead = `INSERT INTO parked_receipts (channel, provider_id, status, provider_ts, recorded_at, error_code,
+	error_title, error_detail, conversation, pricing, event_id) VALUES `
+	sqlParkedInsertTail     = ` ON CONFLICT (channel, provider_id, status) DO NOTHING`
+	parkedCols              = 11
+	sqlMessageByProviderIDs = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE channel = $1 AND provider_id IN (`
+	sqlParkedFor            = `SELECT status, provider_ts, recorded_at, error_code, error_title, error_detail, conversation, pricing,
 	event_id FROM parked_receipts WHERE channel = $1 AND provider_id = $2 ORDER BY provider_ts, recorded_at`
 	sqlParkedDelete = `DELETE FROM parked_receipts WHERE channel = $1 AND provider_id = $2`
 	sqlParkedCount  = `SELECT COUNT(*) FROM parked_receipts`
@@ -31,30 +33,113 @@ const (
 // receipt always enters the message's history (once per status), and becomes the current status only when it
 // is further along. A receipt for an unknown provider id is parked and applied by MessageAccepted.
 func (s *Store) ReceiptApply(ctx context.Context, tx Tx, channel, eventID string, r wa.Receipt) (ReceiptOutcome, error) {
-	if !r.Status.Valid() || r.Status == wa.StatusReceived || r.Status == wa.StatusQueued {
-		return ReceiptIgnored, nil
-	}
-	e := entryFromReceipt(r, s)
-	if err := s.lockProviderID(ctx, tx, channel, r.MessageID); err != nil {
+	out, err := s.ReceiptApplyMany(ctx, tx, []ReceiptItem{{Channel: channel, EventID: eventID, Receipt: r}})
+	if err != nil {
 		return "", err
 	}
-	m, err := scanMessage(tx.QueryRow(ctx, sqlMessageByProvider, channel, r.MessageID))
-	if errors.Is(err, ErrNoRows) {
-		c, t, d := e.ErrorCode, e.ErrorTitle, e.ErrorDetail
-		_, err := tx.Exec(ctx, sqlParkedInsert, channel, r.MessageID, string(e.Status), ms(e.ProviderTime), ms(e.RecordedAt),
-			c, t, d, rawText(e.Conversation), rawText(e.Pricing), eventID)
-		if err != nil {
-			return "", fmt.Errorf("receipt park: %w", err)
+	return out[0], nil
+}
+
+// ReceiptItem is one receipt for ReceiptApplyMany: the channel it came on, the raw event that carried it.
+type ReceiptItem struct {
+	Channel, EventID string
+	Receipt          wa.Receipt
+}
+
+// receiptChunk bounds the provider ids of one lookup and the rows of one multi-row park.
+const receiptChunk = 64
+
+// ReceiptApplyMany is ReceiptApply for many receipts, with the effect of applying them one by one in order, in
+// a few statements: one lookup of the messages they name and one insert of those to park, whatever their number.
+func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem) ([]ReceiptOutcome, error) {
+	out := make([]ReceiptOutcome, len(items))
+	var keys []int64
+	byChannel := map[string][]string{}
+	for i, it := range items {
+		r := it.Receipt
+		if !r.Status.Valid() || r.Status == wa.StatusReceived || r.Status == wa.StatusQueued {
+			out[i] = ReceiptIgnored
+			continue
 		}
-		return ReceiptParked, nil
+		keys = append(keys, providerIDKey(it.Channel, r.MessageID))
+		byChannel[it.Channel] = append(byChannel[it.Channel], r.MessageID)
 	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if err := s.lockProviderIDs(ctx, tx, keys); err != nil {
+		return nil, err
+	}
+	known, err := s.messagesByProviderIDs(ctx, tx, byChannel)
 	if err != nil {
-		return "", fmt.Errorf("receipt message lookup: %w", err)
+		return nil, err
 	}
-	if m.Direction != DirectionOut {
-		return ReceiptIgnored, nil
+	var park []any
+	parked := 0
+	for i, it := range items {
+		if out[i] != "" {
+			continue
+		}
+		e := entryFromReceipt(it.Receipt, s)
+		m := known[[2]string{it.Channel, it.Receipt.MessageID}]
+		switch {
+		case m == nil:
+			park = append(park, it.Channel, it.Receipt.MessageID, string(e.Status), ms(e.ProviderTime), ms(e.RecordedAt),
+				e.ErrorCode, e.ErrorTitle, e.ErrorDetail, rawText(e.Conversation), rawText(e.Pricing), it.EventID)
+			parked++
+			out[i] = ReceiptParked
+		case m.Direction != DirectionOut:
+			out[i] = ReceiptIgnored
+		default:
+			// m is shared by the receipts naming it, so that each sees the status the ones before it left.
+			if out[i], err = s.receiptApplyTo(ctx, tx, m, it.EventID, e); err != nil {
+				return nil, err
+			}
+		}
 	}
-	return s.receiptApplyTo(ctx, tx, &m, eventID, e)
+	for start := 0; start < parked; start += receiptChunk {
+		n := min(receiptChunk, parked-start)
+		args := park[start*parkedCols : (start+n)*parkedCols]
+		if _, err := tx.Exec(ctx, sqlParkedInsertHead+valuesList(n, parkedCols)+sqlParkedInsertTail, args...); err != nil {
+			return nil, fmt.Errorf("receipt park: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// messagesByProviderIDs returns the messages named by provider ids, per channel, by channel and provider id.
+func (s *Store) messagesByProviderIDs(ctx context.Context, tx Tx, byChannel map[string][]string) (map[[2]string]*Message, error) {
+	known := map[[2]string]*Message{}
+	for channel, ids := range byChannel {
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		for start := 0; start < len(ids); start += receiptChunk {
+			chunk := ids[start:min(start+receiptChunk, len(ids))]
+			args := make([]any, 0, len(chunk)+1)
+			args = append(args, channel)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			rows, err := tx.Query(ctx, sqlMessageByProviderIDs+inList(2, len(chunk))+")", args...)
+			if err != nil {
+				return nil, fmt.Errorf("receipt message lookup: %w", err)
+			}
+			for rows.Next() {
+				m, err := scanMessage(rows)
+				if err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("receipt message lookup: %w", err)
+				}
+				known[[2]string{m.Channel, m.ProviderID}] = &m
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("receipt message lookup: %w", err)
+			}
+		}
+	}
+	return known, nil
 }
 
 func (s *Store) receiptApplyTo(ctx context.Context, tx Tx, m *Message, eventID string, e StatusEntry) (ReceiptOutcome, error) {
@@ -174,15 +259,22 @@ func entryFromReceipt(r wa.Receipt, s *Store) StatusEntry {
 	return e
 }
 
-// lockProviderID serializes the transactions that park a receipt for a provider id and the one that records
-// that provider id on its message: without it, on a database with concurrent writers, each could miss the
-// other's uncommitted row and the receipt would stay parked for ever.
-func (s *Store) lockProviderID(ctx context.Context, tx Tx, channel, providerID string) error {
+// providerIDKey is the lock key of a channel's provider id (see lockProviderIDs).
+func providerIDKey(channel, providerID string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(channel))
 	h.Write([]byte{0})
 	h.Write([]byte(providerID))
-	if err := s.drv.LockTx(ctx, tx, int64(h.Sum64())); err != nil {
+	return int64(h.Sum64())
+}
+
+// lockProviderIDs serializes the transactions that park a receipt for a provider id and the one that records
+// that provider id on its message: without it, on a database with concurrent writers, each could miss the
+// other's uncommitted row and the receipt would stay parked for ever. The keys are locked in ascending order, so
+// that two transactions locking several cannot deadlock.
+func (s *Store) lockProviderIDs(ctx context.Context, tx Tx, keys []int64) error {
+	slices.Sort(keys)
+	if err := s.drv.LockTx(ctx, tx, slices.Compact(keys)...); err != nil {
 		return fmt.Errorf("lock provider id: %w", err)
 	}
 	return nil

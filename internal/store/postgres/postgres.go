@@ -223,8 +223,16 @@ type pgTx struct {
 
 func (t pgTx) Raw() any { return t.tx }
 
-// LockTx takes a transaction-scoped advisory lock on key.
-func (db *DB) LockTx(ctx context.Context, tx store.Tx, key int64) error {
-	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", key)
+// LockTx takes transaction-scoped advisory locks on the keys, in their order.
+func (db *DB) LockTx(ctx context.Context, tx store.Tx, keys ...int64) error {
+	var err error
+	switch len(keys) {
+	case 0:
+	case 1:
+		_, err = tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", keys[0])
+	default:
+		// unnest yields the keys in the array's order, and the scan locks them one row at a time in that order.
+		_, err = tx.Exec(ctx, "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST($1 AS BIGINT[])) AS k", keys)
+	}
 	return err
 }

@@ -57,7 +57,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	path = abs
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)"
 	u := (&url.URL{Scheme: "file", Path: path}).String()
 	drv, err := registeredDriver()
 	if err != nil {
@@ -276,4 +276,4 @@ type sqlTx struct {
 func (t sqlTx) Raw() any { return t.tx }
 
 // LockTx does nothing: SQLite runs one write transaction at a time.
-func (db *DB) LockTx(ctx context.Context, tx store.Tx, key int64) error { return nil }
+func (db *DB) LockTx(ctx context.Context, tx store.Tx, keys ...int64) error { return nil }

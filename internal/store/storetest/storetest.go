@@ -52,6 +52,9 @@ func Run(t *testing.T, open Opener) {
 	for name, fn := range inboxTests {
 		tests[name] = fn
 	}
+	for name, fn := range batchTests {
+		tests[name] = fn
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
