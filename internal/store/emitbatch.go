@@ -111,8 +111,6 @@ func (s *Store) AppEventsInsert(ctx context.Context, tx Tx, evs []EventDeliverie
 		}
 	}
 	for chunk := range slices.Chunk(evs, emitChunk) {
-		var q strings.Builder
-		q.WriteString(sqlAppEventInsertHead)
 		args := make([]any, 0, len(chunk)*8)
 		for i := range chunk {
 			e := &chunk[i].Event
@@ -120,10 +118,9 @@ func (s *Store) AppEventsInsert(ctx context.Context, tx Tx, evs []EventDeliverie
 			if data == nil {
 				data = []byte("{}")
 			}
-			placeholders(&q, i, len(args), 8)
 			args = append(args, e.ID, e.Type, e.Channel, e.ConversationID, e.Sequence, e.SourceEventID, string(data), ms(e.CreatedAt))
 		}
-		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+		if _, err := tx.Exec(ctx, sqlAppEventInsertHead+valuesList(len(chunk), 8), args...); err != nil {
 			return nil, fmt.Errorf("app events insert: %w", err)
 		}
 	}
@@ -175,15 +172,11 @@ func (s *Store) assignSequences(ctx context.Context, tx Tx, evs []EventDeliverie
 	slices.SortFunc(convs, cmp.Compare[string])
 	next := make(map[string]int64, len(convs)) // the first number each conversation's events take
 	for chunk := range slices.Chunk(convs, emitChunk) {
-		var q strings.Builder
-		q.WriteString(sqlConvSeqAddHead)
 		args := make([]any, 0, len(chunk)*2)
-		for i, c := range chunk {
-			placeholders(&q, i, len(args), 2)
+		for _, c := range chunk {
 			args = append(args, c, counts[c])
 		}
-		q.WriteString(sqlConvSeqAddTail)
-		rows, err := tx.Query(ctx, q.String(), args...)
+		rows, err := tx.Query(ctx, sqlConvSeqAddHead+valuesList(len(chunk), 2)+sqlConvSeqAddTail, args...)
 		if err != nil {
 			return fmt.Errorf("event sequences: %w", err)
 		}
@@ -213,19 +206,4 @@ func (s *Store) assignSequences(ctx context.Context, tx Tx, evs []EventDeliverie
 		}
 	}
 	return nil
-}
-
-// placeholders writes the i-th row's "($n+1, ..., $n+cols)" of a multi-row VALUES list.
-func placeholders(q *strings.Builder, i, n, cols int) {
-	if i > 0 {
-		q.WriteString(", ")
-	}
-	q.WriteByte('(')
-	for c := 1; c <= cols; c++ {
-		if c > 1 {
-			q.WriteString(", ")
-		}
-		fmt.Fprintf(q, "$%d", n+c)
-	}
-	q.WriteByte(')')
 }

@@ -74,8 +74,7 @@ func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem
 	if err != nil {
 		return nil, err
 	}
-	var park []any
-	parked := 0
+	var park []any // the rows to park, parkedCols values each
 	for i, it := range items {
 		if out[i] != "" {
 			continue
@@ -86,7 +85,6 @@ func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem
 		case m == nil:
 			park = append(park, it.Channel, it.Receipt.MessageID, string(e.Status), ms(e.ProviderTime), ms(e.RecordedAt),
 				e.ErrorCode, e.ErrorTitle, e.ErrorDetail, rawText(e.Conversation), rawText(e.Pricing), it.EventID)
-			parked++
 			out[i] = ReceiptParked
 		case m.Direction != DirectionOut:
 			out[i] = ReceiptIgnored
@@ -97,9 +95,8 @@ func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem
 			}
 		}
 	}
-	for start := 0; start < parked; start += receiptChunk {
-		n := min(receiptChunk, parked-start)
-		args := park[start*parkedCols : (start+n)*parkedCols]
+	for args := range slices.Chunk(park, receiptChunk*parkedCols) {
+		n := len(args) / parkedCols
 		if _, err := tx.Exec(ctx, sqlParkedInsertHead+valuesList(n, parkedCols)+sqlParkedInsertTail, args...); err != nil {
 			return nil, fmt.Errorf("receipt park: %w", err)
 		}
@@ -113,8 +110,7 @@ func (s *Store) messagesByProviderIDs(ctx context.Context, tx Tx, byChannel map[
 	for channel, ids := range byChannel {
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
-		for start := 0; start < len(ids); start += receiptChunk {
-			chunk := ids[start:min(start+receiptChunk, len(ids))]
+		for chunk := range slices.Chunk(ids, receiptChunk) {
 			args := make([]any, 0, len(chunk)+1)
 			args = append(args, channel)
 			for _, id := range chunk {
