@@ -227,18 +227,11 @@ func (s *Store) ContactWindows(ctx context.Context, ids []string) (map[string][]
 	out := map[string][]ContactWindow{}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
-		var b strings.Builder
-		b.WriteString(sqlContactWindows)
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "$%d", i+1)
 			args[i] = id
 		}
-		b.WriteString(") ORDER BY channel")
-		rows, err := s.drv.Read().Query(ctx, b.String(), args...)
+		rows, err := s.drv.Read().Query(ctx, inStatement(sqlContactWindows, 1, len(chunk), ") ORDER BY channel"), args...)
 		if err != nil {
 			return nil, fmt.Errorf("contact windows: %w", err)
 		}

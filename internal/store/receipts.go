@@ -116,7 +116,7 @@ func (s *Store) messagesByProviderIDs(ctx context.Context, tx Tx, byChannel map[
 			for _, id := range chunk {
 				args = append(args, id)
 			}
-			rows, err := tx.Query(ctx, sqlMessageByProviderIDs+inList(2, len(chunk))+")", args...)
+			rows, err := tx.Query(ctx, inStatement(sqlMessageByProviderIDs, 2, len(chunk), ")"), args...)
 			if err != nil {
 				return nil, fmt.Errorf("receipt message lookup: %w", err)
 			}

@@ -3,10 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 )
-
-const sqlMessagesByProvider = `SELECT ` + sqlMessageColumns + ` FROM messages WHERE channel = $1 AND provider_id IN (`
 
 // MessagesByProviderID returns the messages a channel knows under the given provider ids, by provider id,
 // without their status history: what a thread needs to show the messages that others quote or react to.
@@ -17,19 +14,12 @@ func (s *Store) MessagesByProviderID(ctx context.Context, channel string, ids []
 		return out, nil
 	}
 	ids = ids[:min(len(ids), 500)]
-	var b strings.Builder
-	b.WriteString(sqlMessagesByProvider)
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, channel)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", i+2)
+	for _, id := range ids {
 		args = append(args, id)
 	}
-	b.WriteString(")")
-	rows, err := s.drv.Read().Query(ctx, b.String(), args...)
+	rows, err := s.drv.Read().Query(ctx, inStatement(sqlMessageByProviderIDs, 2, len(ids), ")"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("messages by provider id: %w", err)
 	}

@@ -30,6 +30,18 @@ func valuesList(rows, cols int) string {
 	return s
 }
 
+// PlanPerCall begins a statement whose best plan depends on its values, such as a lookup by a list of keys:
+// a driver that keeps the plans of its prepared statements (PostgreSQL) plans such a statement anew at each
+// call. A plan kept from the first calls on a new, empty table would otherwise go on scanning the whole table
+// for every lookup once it has grown, until the table's statistics are next updated. To SQL it is a comment.
+const PlanPerCall = "/* plan per call */ "
+
+// inStatement returns head, an IN list of n placeholders numbered from first, and tail, as a statement planned
+// per call (PlanPerCall).
+func inStatement(head string, first, n int, tail string) string {
+	return PlanPerCall + head + inList(first, n) + tail
+}
+
 // inList returns the placeholders of an IN list of n values numbered from first: "$2, $3, $4".
 func inList(first, n int) string {
 	key := [3]int{1, first, n}

@@ -187,7 +187,7 @@ type querier interface {
 type pgConn struct{ q querier }
 
 func (c pgConn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	tag, err := c.q.Exec(ctx, q, store.TextArgs(args)...)
+	tag, err := c.q.Exec(ctx, q, pgArgs(q, args)...)
 	if err != nil {
 		return 0, err
 	}
@@ -195,7 +195,7 @@ func (c pgConn) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 }
 
 func (c pgConn) Query(ctx context.Context, q string, args ...any) (store.Rows, error) {
-	rows, err := c.q.Query(ctx, q, store.TextArgs(args)...)
+	rows, err := c.q.Query(ctx, q, pgArgs(q, args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,18 @@ func (c pgConn) Query(ctx context.Context, q string, args ...any) (store.Rows, e
 }
 
 func (c pgConn) QueryRow(ctx context.Context, q string, args ...any) store.Row {
-	return pgRow{c.q.QueryRow(ctx, q, store.TextArgs(args)...)}
+	return pgRow{c.q.QueryRow(ctx, q, pgArgs(q, args)...)}
+}
+
+// pgArgs returns the arguments to hand pgx for q. pgx prepares each statement once per connection, and
+// PostgreSQL then reuses a generic plan; a statement that begins with store.PlanPerCall runs as an unnamed
+// statement instead, which PostgreSQL plans for its values and the table's current size at each call.
+func pgArgs(q string, args []any) []any {
+	args = store.TextArgs(args)
+	if strings.HasPrefix(q, store.PlanPerCall) {
+		return append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	return args
 }
 
 type pgRow struct{ r pgx.Row }

@@ -80,3 +80,55 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// A statement marked store.PlanPerCall is planned for its values at each call: pgx does not keep it as a
+// prepared statement, so PostgreSQL cannot settle on a generic plan made while the table was empty. An unmarked
+// statement is kept, and after five calls runs on a generic plan.
+func TestPostgres_PlanPerCallIsNotKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, nil)
+	const (
+		perCall = store.PlanPerCall + `SELECT COUNT(*) FROM messages WHERE channel = $1 AND provider_id IN ($2, $3)`
+		kept    = `SELECT COUNT(*) FROM messages WHERE channel = $1 AND provider_id IN ($2, $3, $4)`
+	)
+	// One transaction: every statement below runs on its connection, whose prepared statements the view lists.
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		for range 6 {
+			var n int
+			if err := tx.QueryRow(ctx, perCall, "default", "wamid.a", "wamid.b").Scan(&n); err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, kept, "default", "wamid.a", "wamid.b", "wamid.c").Scan(&n); err != nil {
+				return err
+			}
+		}
+		var perCallKept, keptGeneric int
+		err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE starts_with(statement, $1)`, store.PlanPerCall).Scan(&perCallKept)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT COALESCE(SUM(generic_plans), 0) FROM pg_prepared_statements WHERE statement = $1`, kept).Scan(&keptGeneric)
+		if err != nil {
+			return err
+		}
+		if perCallKept != 0 {
+			t.Errorf("the per-call statement is kept as a prepared statement (%d)", perCallKept)
+		}
+		if keptGeneric == 0 {
+			t.Error("the unmarked statement never ran on a generic plan: the check above proves nothing")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
