@@ -10,10 +10,13 @@ import (
 	"github.com/wagate/wagate/internal/store/storetest"
 )
 
-func open(t *testing.T) *store.Store {
+func open(t *testing.T) *store.Store { return openPool(t, 8) }
+
+// openPool opens a new, migrated database with a pool of at most conns connections.
+func openPool(t *testing.T, conns int32) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), 8)
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), conns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,21 +90,13 @@ func contains(s, sub string) bool {
 func TestPostgres_PlanPerCallIsNotKept(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t), 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx, nil); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, nil)
+	st := openPool(t, 2)
 	const (
 		perCall = store.PlanPerCall + `SELECT COUNT(*) FROM messages WHERE channel = $1 AND provider_id IN ($2, $3)`
 		kept    = `SELECT COUNT(*) FROM messages WHERE channel = $1 AND provider_id IN ($2, $3, $4)`
 	)
 	// One transaction: every statement below runs on its connection, whose prepared statements the view lists.
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		for range 6 {
 			var n int
 			if err := tx.QueryRow(ctx, perCall, "default", "wamid.a", "wamid.b").Scan(&n); err != nil {
