@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/wagate/wagate/internal/store"
@@ -70,18 +71,9 @@ func TestPostgres_OpenHidesPassword(t *testing.T) {
 	if err == nil {
 		t.Fatal("want error for a malformed URL")
 	}
-	if got := err.Error(); contains(got, "hunter2") {
+	if got := err.Error(); strings.Contains(got, "hunter2") {
 		t.Fatalf("error leaks the password: %s", got)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }
 
 // A statement marked store.PlanPerCall is planned for its values at each call: pgx does not keep it as a
