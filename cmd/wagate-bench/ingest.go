@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/wagate/wagate/internal/loadgen"
 )
 
 // webhookPath is where the ingest scenario posts: the default channel's own webhook URL.
@@ -267,9 +268,7 @@ type webhookGen struct {
 }
 
 func newWebhookGen() *webhookGen {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error since Go 1.24)
-	return &webhookGen{run: hex.EncodeToString(b), epoch: time.Now().Unix()}
+	return &webhookGen{run: loadgen.RunID(), epoch: time.Now().Unix()}
 }
 
 // Meta's identifiers for the business account and number of the bodies (not configured in wagate: the URL

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,9 +54,7 @@ type sendGen struct {
 }
 
 func newSendGen() *sendGen {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return &sendGen{run: hex.EncodeToString(b)}
+	return &sendGen{run: loadgen.RunID()}
 }
 
 // to is message i's recipient, a Spanish mobile number in E.164.
@@ -92,18 +88,7 @@ func (g *sendGen) cloudBody(i int) []byte {
 
 // index returns the message index a body's marker names.
 func (g *sendGen) index(body []byte) (int, bool) {
-	m := []byte(g.marker())
-	k := bytes.Index(body, m)
-	if k < 0 {
-		return 0, false
-	}
-	rest := body[k+len(m):]
-	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-		n++
-	}
-	i, err := strconv.Atoi(string(rest[:n]))
-	return i, err == nil
+	return loadgen.MarkerIndex(body, g.marker())
 }
 
 // apiHeader is what the API clients send besides the body.

@@ -3,14 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -31,9 +28,7 @@ type sendGen struct {
 }
 
 func newSendGen() *sendGen {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return &sendGen{run: hex.EncodeToString(b), accepted: map[int]string{}}
+	return &sendGen{run: loadgen.RunID(), accepted: map[int]string{}}
 }
 
 func (g *sendGen) marker() string { return "fault drill send " + g.run + "-" }
@@ -107,18 +102,7 @@ func (g *sendGen) acceptedCount() int {
 
 // index returns the send index a provider body's marker names.
 func (g *sendGen) index(body []byte) (int, bool) {
-	m := []byte(g.marker())
-	k := bytes.Index(body, m)
-	if k < 0 {
-		return 0, false
-	}
-	rest := body[k+len(m):]
-	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-		n++
-	}
-	i, err := strconv.Atoi(string(rest[:n]))
-	return i, err == nil
+	return loadgen.MarkerIndex(body, g.marker())
 }
 
 // load posts sends first, first+1, ... to n at rate per second for d (an open loop).

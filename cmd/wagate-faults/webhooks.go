@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,9 +31,7 @@ type hookGen struct {
 }
 
 func newHookGen() *hookGen {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return &hookGen{run: hex.EncodeToString(b), acked: map[int]time.Time{}, base: time.Now().Add(-time.Hour).Unix()}
+	return &hookGen{run: loadgen.RunID(), acked: map[int]time.Time{}, base: time.Now().Add(-time.Hour).Unix()}
 }
 
 func (g *hookGen) isReceipt(i int) bool { return i%4 == 3 }

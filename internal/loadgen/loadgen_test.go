@@ -346,3 +346,25 @@ func TestClosedLoopSpreadsOverURLs(t *testing.T) {
 		t.Fatalf("requests not spread evenly: %d and %d", a.Load(), b.Load())
 	}
 }
+
+func TestMarkerIndex(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		body string
+		want int
+		ok   bool
+	}{
+		{`{"text":{"body":"Ref. wgb-ab12-417 ok"}}`, 417, true},
+		{`{"text":{"body":"Ref. wgb-ab12-0"}}`, 0, true},
+		{`{"text":{"body":"Ref. wgb-ab12-"}}`, 0, false},
+		{`{"text":{"body":"Ref. wgb-cd34-417"}}`, 0, false},
+	} {
+		got, ok := MarkerIndex([]byte(c.body), "wgb-ab12-")
+		if got != c.want || ok != c.ok {
+			t.Errorf("MarkerIndex(%s) = %d, %v; want %d, %v", c.body, got, ok, c.want, c.ok)
+		}
+	}
+	if a, b := RunID(), RunID(); len(a) != 8 || a == b {
+		t.Errorf("RunID gave %q and %q: want two different 8-digit ids", a, b)
+	}
+}
