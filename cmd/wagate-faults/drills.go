@@ -61,13 +61,7 @@ func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 		return
 	}
 	g := newHookGen()
-	var res loadgen.Result
-	var lerr error
-	done := make(chan struct{})
-	go func() {
-		res, lerr = g.load(ctx, n, hookRate, hookFlood, 0)
-		close(done)
-	}()
+	wait := inBackground(func() (loadgen.Result, error) { return g.load(ctx, n, hookRate, hookFlood, 0) })
 	if err := sleepCtx(ctx, hookKillAt); err != nil {
 		r.fail(err)
 		return
@@ -83,7 +77,7 @@ func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 		return
 	}
 	down := time.Since(killed)
-	<-done
+	res, lerr := wait()
 	if lerr != nil {
 		r.fail(lerr)
 		return
@@ -101,5 +95,20 @@ func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 	c.apply(r, "webhooks", true)
 	if err := n.stop(); err != nil {
 		r.fail(err)
+	}
+}
+
+// inBackground runs load in a goroutine of its own; wait returns its result once it has ended.
+func inBackground(load func() (loadgen.Result, error)) (wait func() (loadgen.Result, error)) {
+	var res loadgen.Result
+	var err error
+	done := make(chan struct{})
+	go func() {
+		res, err = load()
+		close(done)
+	}()
+	return func() (loadgen.Result, error) {
+		<-done
+		return res, err
 	}
 }

@@ -324,13 +324,7 @@ func drillKillSends(ctx context.Context, e *env, db string, r *result) {
 	defer rig.close()
 	fake, f, n := rig.fake, rig.f, rig.n
 	g := newSendGen()
-	var res loadgen.Result
-	var lerr error
-	done := make(chan struct{})
-	go func() {
-		res, lerr = g.load(ctx, n, sendRate, sendLoad, 0)
-		close(done)
-	}()
+	wait := inBackground(func() (loadgen.Result, error) { return g.load(ctx, n, sendRate, sendLoad, 0) })
 	if err := sleepCtx(ctx, sendKillAt); err != nil {
 		r.fail(err)
 		return
@@ -344,7 +338,7 @@ func drillKillSends(ctx context.Context, e *env, db string, r *result) {
 		r.fail(fmt.Errorf("restart after SIGKILL: %w", err))
 		return
 	}
-	<-done
+	res, lerr := wait()
 	if lerr != nil {
 		r.fail(lerr)
 		return
@@ -388,13 +382,7 @@ func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 	fake, f, n := rig.fake, rig.f, rig.n
 	const rate, before, after = 20, 5 * time.Second, 10 * time.Second
 	g := newSendGen()
-	var res loadgen.Result
-	var lerr error
-	done := make(chan struct{})
-	go func() {
-		res, lerr = g.load(ctx, n, rate, before+outage+after, 0)
-		close(done)
-	}()
+	wait := inBackground(func() (loadgen.Result, error) { return g.load(ctx, n, rate, before+outage+after, 0) })
 	if err := sleepCtx(ctx, before); err != nil {
 		r.fail(err)
 		return
@@ -407,7 +395,7 @@ func drillProviderDown(ctx context.Context, e *env, db string, r *result) {
 	back := time.Now()
 	sentDuring := fake.SentCount() - sentBefore
 	backlog := g.acceptedIndexes()
-	<-done
+	res, lerr := wait()
 	if lerr != nil {
 		r.fail(lerr)
 		return

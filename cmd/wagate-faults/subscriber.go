@@ -98,13 +98,7 @@ func drillSubscriberDown(ctx context.Context, e *env, db string, r *result) {
 
 	const rate, before, after = 20, 5 * time.Second, 10 * time.Second
 	g := newHookGen()
-	var res loadgen.Result
-	var lerr error
-	done := make(chan struct{})
-	go func() {
-		res, lerr = g.load(ctx, n, rate, before+outage+after, 0)
-		close(done)
-	}()
+	wait := inBackground(func() (loadgen.Result, error) { return g.load(ctx, n, rate, before+outage+after, 0) })
 	if err := sleepCtx(ctx, before); err != nil {
 		r.fail(err)
 		return
@@ -117,7 +111,7 @@ func drillSubscriberDown(ctx context.Context, e *env, db string, r *result) {
 		return
 	}
 	back := time.Now()
-	<-done
+	res, lerr := wait()
 	if lerr != nil {
 		r.fail(lerr)
 		return
