@@ -46,16 +46,12 @@ func drillDiskReadOnly(ctx context.Context, e *env, db string, r *result) {
 		r.Skipped = "chattr is not installed (Debian package e2fsprogs)"
 		return
 	}
-	n, err := e.newNode(ctx, db)
+	n, err := e.startNode(ctx, db)
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
 	files := []string{filepath.Join(n.dataDir, "wagate.db"), filepath.Join(n.dataDir, "wagate.db-wal")}
 	g := newHookGen()
 	phase := func(d time.Duration, first int) (loadgen.Result, error) { return g.load(ctx, n, diskRate, d, first) }

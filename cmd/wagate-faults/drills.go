@@ -50,16 +50,12 @@ const (
 // stored with its effect applied once.
 func drillKillWebhooks(ctx context.Context, e *env, db string, r *result) {
 	r.Allowed = "0"
-	n, err := e.newNode(ctx, db)
+	n, err := e.startNode(ctx, db)
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
 	g := newHookGen()
 	wait := inBackground(func() (loadgen.Result, error) { return g.load(ctx, n, hookRate, hookFlood, 0) })
 	if err := sleepCtx(ctx, hookKillAt); err != nil {

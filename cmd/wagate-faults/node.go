@@ -76,6 +76,19 @@ func (e *env) newNode(ctx context.Context, key string, extra ...string) (*node, 
 }
 
 // start starts wagate (again) and waits until /readyz answers 200.
+// startNode prepares a wagate as newNode does and starts it; the caller closes it.
+func (e *env) startNode(ctx context.Context, key string, extra ...string) (*node, error) {
+	n, err := e.newNode(ctx, key, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.start(ctx); err != nil {
+		n.close()
+		return nil, err
+	}
+	return n, nil
+}
+
 func (n *node) start(ctx context.Context) error {
 	n.runs++
 	p, err := n.e.procs.Start(fmt.Sprintf("wagate-%s-%d", n.key, n.runs), n.e.opts.Wagate, []string{"serve"}, childproc.Env(n.vars...))

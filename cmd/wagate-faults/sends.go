@@ -189,13 +189,7 @@ func (e *env) startSendRig(ctx context.Context, db string, latency time.Duration
 	if err != nil {
 		return nil, err
 	}
-	n, err := e.newNode(ctx, db, sendVars(f)...)
-	if err == nil {
-		err = n.start(ctx)
-		if err != nil {
-			n.close()
-		}
-	}
+	n, err := e.startNode(ctx, db, sendVars(f)...)
 	if err != nil {
 		f.close()
 		fake.Close()

@@ -70,16 +70,12 @@ func drillSubscriberDown(ctx context.Context, e *env, db string, r *result) {
 		return
 	}
 	defer f.close()
-	n, err := e.newNode(ctx, db, "WAGATE_SUBSCRIBER_ALLOW_CIDRS=127.0.0.1", "WAGATE_SUBSCRIBER_MAX_BACKOFF="+subMaxBackoff.String())
+	n, err := e.startNode(ctx, db, "WAGATE_SUBSCRIBER_ALLOW_CIDRS=127.0.0.1", "WAGATE_SUBSCRIBER_MAX_BACKOFF="+subMaxBackoff.String())
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	defer n.close()
-	if err := n.start(ctx); err != nil {
-		r.fail(err)
-		return
-	}
 	sub, _ := json.Marshal(map[string]any{"url": f.URL() + "/events", "types": []string{"message.received"}})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, n.url+"/v1/subscriptions", bytes.NewReader(sub))
 	req.Header.Set("Authorization", "Bearer "+apiToken)
