@@ -419,18 +419,14 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 	return h.renderFragment(w, r, s, http.StatusOK, "inbox-composer", v)
 }
 
-// inboxFileKind is the WhatsApp message type of a file by its declared type; media.Check then checks the bytes.
+// inboxFileKind is the WhatsApp message type of a file by its declared type, as media.KindOf picks it, but for a
+// WebP image, which staff send as an image rather than a sticker; media.Check then checks the bytes.
 func inboxFileKind(declared string) string {
 	base, _, _ := mime.ParseMediaType(declared)
-	switch {
-	case strings.HasPrefix(base, "image/"):
-		return "image"
-	case strings.HasPrefix(base, "video/"):
-		return "video"
-	case strings.HasPrefix(base, "audio/"):
-		return "audio"
+	if kind := media.KindOf(base); kind != "sticker" {
+		return kind
 	}
-	return "document"
+	return "image"
 }
 
 // inboxRefused is the user error of a send that was refused: the catalogue's message and what to do.
