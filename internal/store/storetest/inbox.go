@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/internal/store"
-	"github.com/wagate/wagate/internal/wa"
 )
 
 // inboxTests are the conformance tests of the queries behind the web inbox.
@@ -19,22 +18,7 @@ var inboxTests = map[string]func(*testing.T, *store.Store){
 // said stores an inbound text message from a named contact and returns it.
 func said(t *testing.T, st *store.Store, channel, phone, name, providerID, text string, at time.Time) store.Message {
 	t.Helper()
-	ctx := context.Background()
-	var m store.Message
-	tx(t, st, func(tx store.Tx) error {
-		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: phone, WAID: wa.Digits(phone), Name: name})
-		if err != nil {
-			return err
-		}
-		conv, err := st.ConversationEnsure(ctx, tx, channel, c.ID)
-		if err != nil {
-			return err
-		}
-		m = store.Message{Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionIn,
-			ProviderID: providerID, Type: "text", Text: text, ProviderTime: at}
-		_, err = st.MessageInsert(ctx, tx, &m)
-		return err
-	})
+	m, _ := insertInbound(t, st, channel, phone, name, store.Message{ProviderID: providerID, Text: text, ProviderTime: at})
 	return m
 }
 

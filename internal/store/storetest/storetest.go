@@ -72,11 +72,18 @@ func tx(t *testing.T, st *store.Store, fn func(store.Tx) error) {
 
 func inbound(t *testing.T, st *store.Store, channel, phone, providerID string, at time.Time) (store.Message, bool) {
 	t.Helper()
+	return insertInbound(t, st, channel, phone, "Ana", store.Message{ProviderID: providerID, Text: "hola " + providerID,
+		ProviderTime: at, Raw: json.RawMessage(`{"id":"` + providerID + `"}`)})
+}
+
+// insertInbound stores m as an inbound text message from phone (a contact named name, made when missing) on its
+// conversation with channel, and reports whether it was new.
+func insertInbound(t *testing.T, st *store.Store, channel, phone, name string, m store.Message) (store.Message, bool) {
+	t.Helper()
 	ctx := context.Background()
-	var m store.Message
 	var inserted bool
 	tx(t, st, func(tx store.Tx) error {
-		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: phone, WAID: wa.Digits(phone), Name: "Ana"})
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: phone, WAID: wa.Digits(phone), Name: name})
 		if err != nil {
 			return err
 		}
@@ -84,9 +91,7 @@ func inbound(t *testing.T, st *store.Store, channel, phone, providerID string, a
 		if err != nil {
 			return err
 		}
-		m = store.Message{Channel: channel, ConversationID: conv, ContactID: c.ID, Direction: store.DirectionIn,
-			ProviderID: providerID, Type: "text", Text: "hola " + providerID, ProviderTime: at,
-			Raw: json.RawMessage(`{"id":"` + providerID + `"}`)}
+		m.Channel, m.ConversationID, m.ContactID, m.Direction, m.Type = channel, conv, c.ID, store.DirectionIn, "text"
 		inserted, err = st.MessageInsert(ctx, tx, &m)
 		return err
 	})
