@@ -7,8 +7,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,71 +18,6 @@ import (
 	"github.com/wagate/wagate/internal/wa"
 	"github.com/wagate/wagate/internal/web/webtest"
 )
-
-// inboxClient is a signed-in user of a running wagate, over plain HTTP.
-type inboxClient struct {
-	t    *testing.T
-	base string
-	c    *http.Client
-	csrf string
-}
-
-var inboxCSRFField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// inboxSignIn signs in as email with password and returns the signed-in client.
-func inboxSignIn(t *testing.T, base, email, password string) *inboxClient {
-	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &inboxClient{t: t, base: base, c: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
-	_, body := c.get("/login")
-	m := inboxCSRFField.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no csrf field on the sign-in page: %s", body)
-	}
-	resp, err := c.c.PostForm(base+"/login", url.Values{"csrf": {m[1]}, "email": {email}, "password": {password}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m = inboxCSRFField.FindStringSubmatch(string(page))
-	if resp.StatusCode != 200 || m == nil {
-		t.Fatalf("sign in as %s: %d %s", email, resp.StatusCode, page)
-	}
-	c.csrf = m[1]
-	return c
-}
-
-func (c *inboxClient) do(req *http.Request) (int, string) {
-	c.t.Helper()
-	resp, err := c.c.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func (c *inboxClient) get(path string) (int, string) {
-	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
-	return c.do(req)
-}
-
-// htmx sends a request as htmx does: with HX-Request and the session's CSRF header (unless csrf is false).
-func (c *inboxClient) htmx(method, path, contentType string, body io.Reader, csrf bool) (int, string) {
-	c.t.Helper()
-	req, _ := http.NewRequest(method, c.base+path, body)
-	req.Header.Set("HX-Request", "true")
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if csrf {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	return c.do(req)
-}
 
 // inboxForm builds a multipart composer form.
 func inboxForm(fields map[string]string, file, name, mimeType string) (string, *bytes.Buffer) {
@@ -106,14 +39,14 @@ func inboxForm(fields map[string]string, file, name, mimeType string) (string, *
 
 // inboxSetup starts wagate in demo mode with an agent signed in over HTTP and one conversation whose contact
 // wrote evil text; it returns the client, the instance and the conversation.
-func inboxSetup(t *testing.T) (*inboxClient, *servertest.Instance, string) {
+func inboxSetup(t *testing.T) (*client, *servertest.Instance, string) {
 	t.Helper()
 	inst := servertest.Start(t, servertest.Listen(t), "sqlite", nil)
 	webtest.AddUser(t, inst.Store, "alex@example.com", "agent", "agent-password")
 	wamid := inboxInbound(t, inst, simulate.MessageOptions{From: "+34600333444", Name: `<script>alert(1)</script>Eve`,
 		Text: `<img src=x onerror=alert(2)> hi`})
 	conv := inboxConversationOf(t, inst.Store, wamid)
-	return inboxSignIn(t, inst.URL, "alex@example.com", "agent-password"), inst, conv
+	return signIn(t, inst.URL, "alex@example.com", "agent-password"), inst, conv
 }
 
 func TestInbox_AgentReadsEscapedAndSendsOnce(t *testing.T) {
@@ -296,7 +229,7 @@ func TestInbox_AttachmentUsesTheMediaChecks(t *testing.T) {
 	if strings.Contains(msgs, "<img src=x") {
 		t.Fatalf("file name not escaped: %s", msgs)
 	}
-	resp, err := c.c.Get(c.base + "/inbox/" + conv + "/file/" + p.Items[0].ID)
+	resp, err := c.hc.Get(c.base + "/inbox/" + conv + "/file/" + p.Items[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
