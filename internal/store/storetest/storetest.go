@@ -39,6 +39,10 @@ func Run(t *testing.T, open Opener) {
 		"Subscriptions":            testSubscriptions,
 		"TemplatesAndWindows":      testTemplatesAndWindows,
 		"EmitBatch":                testEmitBatch,
+		"OutboundIdempotency":      testOutboundIdempotency,
+		"OutboundAccepted":         testOutboundAccepted,
+		"OutboundFailed":           testOutboundFailed,
+		"EventInsertMany":          testEventInsertMany,
 	}
 	for name, fn := range accessTests {
 		tests[name] = fn
