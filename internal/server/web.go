@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -88,10 +89,7 @@ func (s *Server) announceSetup(ctx context.Context) {
 		s.log.Info("web ui: demo mode, sign in as the demo director at " + s.cfg.ExternalURL() + "/login")
 		return
 	}
-	path := filepath.Join(s.cfg.DataDir, SetupCodeFile)
-	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err == nil {
-		err = os.WriteFile(path, []byte(code+"\n"), 0o600)
-	}
+	path, err := writeSetupCode(s.cfg.DataDir, code)
 	if err != nil {
 		s.log.Warn("web ui: no user yet, and the setup code could not be written; create one with `wagate user add --role director`", "err", err)
 		return
@@ -102,3 +100,16 @@ func (s *Server) announceSetup(ctx context.Context) {
 
 // SetupCodeFile is the file in the data directory holding the first-run setup code.
 const SetupCodeFile = "setup-code"
+
+// writeSetupCode writes the first-run code to SetupCodeFile in dir, readable by its owner only, and returns the
+// file's path.
+func writeSetupCode(dir, code string) (string, error) {
+	path := filepath.Join(dir, SetupCodeFile)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return path, fmt.Errorf("setup code: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(code+"\n"), 0o600); err != nil {
+		return path, fmt.Errorf("setup code: %w", err)
+	}
+	return path, nil
+}
