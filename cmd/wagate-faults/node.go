@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/wagate/wagate/internal/childproc"
@@ -104,14 +103,6 @@ func (n *node) kill() error { return n.p.Kill() }
 
 // stop stops the running wagate with SIGTERM.
 func (n *node) stop() error { return n.p.Stop() }
-
-// logs returns what the last process logged at warn or above, the last lines only.
-func (n *node) logs(lines int) string {
-	if n.p == nil {
-		return ""
-	}
-	return strings.TrimSpace(n.p.LogTail(lines))
-}
 
 // close stops wagate if it still runs and removes its database.
 func (n *node) close() {

@@ -16,7 +16,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -40,7 +39,6 @@ type receiver struct {
 	calls atomic.Int64
 	// fault decides the answer to call n (1-based); nil answers 200.
 	fault func(n int64, w http.ResponseWriter) bool
-	mu    sync.Mutex
 }
 
 func newReceiver(t *testing.T, fault func(n int64, w http.ResponseWriter) bool) *receiver {
