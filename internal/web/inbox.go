@@ -324,8 +324,8 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 	if h.o.Sender == nil {
 		return userError(http.StatusServiceUnavailable, "inbox.no_sender")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxComposerForm)
-	if err := r.ParseMultipartForm(8 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	// page bounded the body at maxFormBody, the composer's limit.
+	if err := r.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return userError(http.StatusRequestEntityTooLarge, "inbox.file_too_large")

@@ -247,3 +247,40 @@ func TestInbox_AttachmentUsesTheMediaChecks(t *testing.T) {
 	}
 	_ = wa.StatusFailed
 }
+
+// A form posted without JavaScript carries its CSRF token in the body, so the body is read before the handler
+// runs: it is bounded there too. An oversized upload is refused with 413 after the limit, not spooled whole to
+// disk, and nothing is sent.
+func TestInbox_OversizedFormRefusedBeforeTheHandler(t *testing.T) {
+	t.Parallel()
+	c, inst, conv := inboxSetup(t)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	written := make(chan int, 1) // MiB of the file written before wagate stopped reading
+	go func() {
+		_ = mw.WriteField("csrf", c.csrf)
+		_ = mw.WriteField("key", "k-big")
+		part, _ := mw.CreateFormFile("file", "big.pdf")
+		chunk := bytes.Repeat([]byte("x"), 1<<20)
+		n := 0
+		for ; n < 110; n++ { // 110 MiB, more than any form takes
+			if _, err := part.Write(chunk); err != nil {
+				break
+			}
+		}
+		written <- n
+		pw.CloseWithError(mw.Close())
+	}()
+	req, _ := http.NewRequest(http.MethodPost, c.base+"/inbox/"+conv+"/send", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if status, out := c.do(req); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized form: %d %.300s", status, out)
+	}
+	pr.Close()
+	if n := <-written; n >= 110 {
+		t.Fatalf("wagate read the whole %d MiB form before refusing it", n)
+	}
+	if p, _ := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: conv, Direction: "out"}); len(p.Items) != 0 {
+		t.Fatalf("an oversized form sent: %+v", p.Items)
+	}
+}

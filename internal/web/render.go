@@ -133,6 +133,7 @@ var (
 	errDirectorsOnly   = &Error{Status: http.StatusForbidden, Key: "error.directors_only"}
 	errBadCSRF         = &Error{Status: http.StatusForbidden, Key: "error.csrf"}
 	errForbiddenOrigin = &Error{Status: http.StatusForbidden, Key: "error.origin"}
+	errFormTooLarge    = &Error{Status: http.StatusRequestEntityTooLarge, Key: "error.form_too_large"}
 )
 
 // userError is an Error with a status and key.

@@ -84,8 +84,16 @@ func (h *Handler) page(mux *http.ServeMux, need Role, pattern string, fn handler
 				h.fail(w, r, s, errForbiddenOrigin)
 				return
 			}
-			if !validCSRF(r, s.CSRF) {
-				h.fail(w, r, s, errBadCSRF)
+			// Bound the body before anything reads it: a form's token is read from the body when the header
+			// lacks it. A handler may bound its own form lower.
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+			ok, err := validCSRF(r, s.CSRF)
+			if !ok {
+				if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+					h.fail(w, r, s, errFormTooLarge)
+				} else {
+					h.fail(w, r, s, errBadCSRF)
+				}
 				return
 			}
 		}
@@ -113,12 +121,24 @@ func (h *Handler) sameOrigin(r *http.Request) bool {
 	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
-func validCSRF(r *http.Request, want string) bool {
+// maxFormBody bounds the body of any form a page takes: the composer's, the largest, holds a file as large as
+// WhatsApp takes and its text.
+const maxFormBody = maxComposerForm
+
+// formMemory is how much of a multipart form is kept in memory; the rest of its files goes to temporary files.
+const formMemory = 8 << 20
+
+// validCSRF reports whether the request carries the session's CSRF token, in the X-CSRF-Token header or as the
+// form field csrf; err says why the form could not be read.
+func validCSRF(r *http.Request, want string) (bool, error) {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
+		if err := r.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			return false, err
+		}
 		got = r.PostFormValue("csrf")
 	}
-	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
 // session returns the request's signed-in session, or nil when there is none (or it expired, or the user was
@@ -212,7 +232,11 @@ func (h *Handler) preCSRF(w http.ResponseWriter, r *http.Request) (string, error
 
 func validPreCSRF(r *http.Request) bool {
 	c, err := r.Cookie(preCSRFCookie)
-	return err == nil && c.Value != "" && validCSRF(r, c.Value)
+	if err != nil || c.Value == "" {
+		return false
+	}
+	ok, _ := validCSRF(r, c.Value)
+	return ok
 }
 
 // loginView is what the sign-in page shows.
