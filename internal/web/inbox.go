@@ -458,7 +458,8 @@ func (h *Handler) inboxRetry(w http.ResponseWriter, r *http.Request, s *Session)
 	if err != nil || m.ConversationID != c.ID {
 		return errNotFound
 	}
-	if _, err := h.o.Sender.Retry(r.Context(), m.ID); errors.Is(err, sender.ErrNotRetryable) {
+	// One retry per failed message: a second click, or a second agent, gets the retry already made.
+	if _, _, err := h.o.Sender.RetryWithKey(r.Context(), m.ID, "ui-retry-"+m.ID); errors.Is(err, sender.ErrNotRetryable) {
 		return userError(http.StatusConflict, "inbox.not_retryable")
 	} else if err != nil {
 		return err

@@ -284,3 +284,19 @@ func TestInbox_OversizedFormRefusedBeforeTheHandler(t *testing.T) {
 		t.Fatalf("an oversized form sent: %+v", p.Items)
 	}
 }
+
+// Retry sends a failed message again once: a second click, or a second agent, finds the retry already made.
+func TestInbox_RetrySendsOnce(t *testing.T) {
+	t.Parallel()
+	c, inst, conv := inboxSetup(t)
+	failed := inboxFailedReply(t, inst.Store, "+34600333444", "Confirmado para el martes")
+	for range 2 {
+		if status, out := c.htmx(http.MethodPost, "/inbox/"+conv+"/retry/"+failed.ID, "", nil, true); status != http.StatusOK {
+			t.Fatalf("retry: %d %.300s", status, out)
+		}
+	}
+	p, err := inst.Store.MessageSearch(context.Background(), store.MessageQuery{ConversationID: conv, Direction: "out"})
+	if err != nil || len(p.Items) != 2 {
+		t.Fatalf("two retries of one failed message: %d outbound messages, want the failed one and one retry (%v)", len(p.Items), err)
+	}
+}
