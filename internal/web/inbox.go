@@ -106,9 +106,6 @@ type inboxPageView struct {
 }
 
 func (h *Handler) inboxPage(w http.ResponseWriter, r *http.Request, s *Session) error {
-	if r.Header.Get("HX-History-Restore-Request") != "" {
-		r.Header.Del("HX-Request") // htmx restoring history wants the whole page
-	}
 	f := readInboxFilter(r.URL.Query())
 	f.Cursor = ""
 	var v inboxPageView

@@ -300,3 +300,17 @@ func TestInbox_RetrySendsOnce(t *testing.T) {
 		t.Fatalf("two retries of one failed message: %d outbound messages, want the failed one and one retry (%v)", len(p.Items), err)
 	}
 }
+
+// htmx restoring a page from history sends HX-Request too; every page answers it with the whole page.
+func TestPages_HistoryRestoreGetsTheWholePage(t *testing.T) {
+	t.Parallel()
+	c, _, conv := inboxSetup(t)
+	for _, path := range []string{"/inbox/" + conv, "/templates", "/contacts"} {
+		req, _ := http.NewRequest(http.MethodGet, c.base+path, nil)
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("HX-History-Restore-Request", "true")
+		if status, out := c.do(req); status != http.StatusOK || !strings.Contains(out, "<html") {
+			t.Errorf("history restore of %s: %d, no layout: %.200s", path, status, out)
+		}
+	}
+}

@@ -66,6 +66,11 @@ func (h *Handler) page(mux *http.ServeMux, need Role, pattern string, fn handler
 	h.routes = append(h.routes, Route{Pattern: pattern, Role: need})
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w)
+		if r.Header.Get("HX-History-Restore-Request") != "" {
+			// htmx restoring a page from history (Back, with no history cache) wants the whole page, though it
+			// sends HX-Request: it is answered as a page load.
+			r.Header.Del("HX-Request")
+		}
 		s, err := h.session(w, r)
 		if err != nil {
 			h.fail(w, r, nil, err)
