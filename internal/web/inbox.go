@@ -306,7 +306,10 @@ func (h *Handler) inboxReply(w http.ResponseWriter, r *http.Request, s *Session)
 	v := inboxReplySlot{ConvID: r.PathValue("id")}
 	if id := r.URL.Query().Get("to"); id != "" {
 		m, err := h.st.MessageGet(r.Context(), id)
-		if err != nil || m.ConversationID != v.ConvID {
+		if err != nil {
+			return err
+		}
+		if m.ConversationID != v.ConvID {
 			return errNotFound
 		}
 		q := inboxQuoteOf(m)
@@ -346,6 +349,9 @@ func (h *Handler) inboxSend(w http.ResponseWriter, r *http.Request, s *Session) 
 	req := map[string]any{"to": to, "channel": c.Channel}
 	if id := r.FormValue("reply_to"); id != "" {
 		q, err := h.st.MessageGet(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		if err != nil || q.ConversationID != c.ID {
 			return userError(http.StatusUnprocessableEntity, "inbox.reply_gone")
 		}
@@ -452,7 +458,10 @@ func (h *Handler) inboxRetry(w http.ResponseWriter, r *http.Request, s *Session)
 		return err
 	}
 	m, err := h.st.MessageGet(r.Context(), r.PathValue("msg"))
-	if err != nil || m.ConversationID != c.ID {
+	if err != nil {
+		return err
+	}
+	if m.ConversationID != c.ID {
 		return errNotFound
 	}
 	// One retry per failed message: a second click, or a second agent, gets the retry already made.
@@ -476,7 +485,10 @@ func (h *Handler) inboxRetry(w http.ResponseWriter, r *http.Request, s *Session)
 // or failed (fetching raises no live change).
 func (h *Handler) inboxMediaState(w http.ResponseWriter, r *http.Request, s *Session) error {
 	m, err := h.st.MessageGet(r.Context(), r.PathValue("msg"))
-	if err != nil || m.ConversationID != r.PathValue("id") {
+	if err != nil {
+		return err
+	}
+	if m.ConversationID != r.PathValue("id") {
 		return errNotFound
 	}
 	b := inboxBubbleOf(m)
@@ -493,7 +505,10 @@ func (h *Handler) inboxFile(w http.ResponseWriter, r *http.Request, s *Session) 
 		return errNotFound
 	}
 	m, err := h.st.MessageGet(r.Context(), r.PathValue("msg"))
-	if err != nil || m.ConversationID != r.PathValue("id") {
+	if err != nil {
+		return err
+	}
+	if m.ConversationID != r.PathValue("id") {
 		return errNotFound
 	}
 	id := m.ID
