@@ -52,15 +52,7 @@ func (a *API) sendBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if !ok {
 		return body, nil
 	}
-	if a.media == nil {
-		return nil, ErrNoMediaStore
-	}
-	return a.storeInline(r.Context(), f, f.Data, f.MimeType, f.Filename)
-}
-
-// storeInline validates the request with a placeholder file, stores the file and returns the request naming it.
-func (a *API) storeInline(ctx context.Context, f outbound.InlineFile, data []byte, declared, name string) ([]byte, error) {
-	return StoreInlineFile(ctx, a.media, f, data, declared, name)
+	return StoreInlineFile(r.Context(), a.media, f, f.Data, f.MimeType, f.Filename)
 }
 
 // StoreInlineFile validates a send request that carries a file (outbound.FindInlineFile) with a placeholder in
@@ -167,7 +159,7 @@ func (a *API) multipartSend(w http.ResponseWriter, r *http.Request) ([]byte, err
 	if name == "" {
 		name = f.Filename
 	}
-	return a.storeInline(r.Context(), f, data, declared, name)
+	return StoreInlineFile(r.Context(), a.media, f, data, declared, name)
 }
 
 // quoteName quotes a part name for an error message, shortened to 64 bytes.

@@ -111,7 +111,7 @@ func (h *Handler) inboxPage(w http.ResponseWriter, r *http.Request, s *Session) 
 	var v inboxPageView
 	if id := r.PathValue("id"); id != "" {
 		f.Open = id
-		t, err := h.inboxLoadThread(r.Context(), s, id, true)
+		t, err := h.inboxLoadThread(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -203,17 +203,14 @@ type inboxThreadView struct {
 	Composer inboxComposerView
 }
 
-// inboxLoadThread reads conversation id for display, marking it read first when it has unread messages and markRead
-// is set.
-func (h *Handler) inboxLoadThread(ctx context.Context, s *Session, id string, markRead bool) (inboxThreadView, error) {
+// inboxLoadThread reads conversation id for display, marking it read first when it has unread messages.
+func (h *Handler) inboxLoadThread(ctx context.Context, id string) (inboxThreadView, error) {
 	c, err := h.st.ConversationGet(ctx, id)
 	if err != nil {
 		return inboxThreadView{}, err
 	}
-	if markRead {
-		if c, err = h.inboxMarkRead(ctx, c); err != nil {
-			return inboxThreadView{}, err
-		}
+	if c, err = h.inboxMarkRead(ctx, c); err != nil {
+		return inboxThreadView{}, err
 	}
 	msgs, err := h.inboxLoadMessages(ctx, c, "")
 	if err != nil {
@@ -526,14 +523,4 @@ func (h *Handler) inboxFile(w http.ResponseWriter, r *http.Request, s *Session) 
 	}
 	media.Serve(w, r, f)
 	return nil
-}
-
-// The inbox's template helper: inboxSub hands a nested template the page's View with other Data, so that a
-// bubble or a list rendered inside the page sees the same language and session as when it is a fragment.
-func init() {
-	funcs["inboxSub"] = func(v *View, data any) *View {
-		c := *v
-		c.Data = data
-		return &c
-	}
 }

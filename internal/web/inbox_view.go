@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,10 +55,10 @@ type inboxBubble struct {
 // inboxMedia is a message's file. State is pending, ready, failed or deleted for files wagate fetches or
 // keeps; link for files sent by URL; remote for files sent by a provider's media id, which wagate never had.
 type inboxMedia struct {
-	ConvID, MsgID          string
-	Kind, State            string
-	URL, Link              string
-	Filename, Mime, Detail string
+	ConvID, MsgID string
+	Kind, State   string
+	URL, Link     string
+	Filename      string
 }
 
 // Image, Video, Audio and Document say how the bubble shows the file.
@@ -94,7 +95,7 @@ var inboxKnownTypes = map[string]bool{"text": true, "image": true, "video": true
 	"template": true, "order": true, "system": true}
 
 // inboxLoadMessages reads one page of a conversation's messages, with the messages they quote and react to, in at most
-// three queries.
+// two queries.
 func (h *Handler) inboxLoadMessages(ctx context.Context, c store.Conversation, before string) (inboxMessagesView, error) {
 	p, err := h.st.MessageList(ctx, store.MessageFilter{ConversationID: c.ID, Cursor: before, Limit: inboxPageSize})
 	if errors.Is(err, store.ErrBadCursor) {
@@ -216,8 +217,8 @@ func inboxBubbleOf(m store.Message) inboxBubble {
 	}
 	switch m.Type {
 	case "image", "video", "audio", "voice", "document", "sticker":
-		md := &inboxMedia{ConvID: m.ConversationID, MsgID: m.ID, Kind: m.Type, Mime: m.MediaMime,
-			Filename: media.SafeFilename(inboxFirst(m.MediaFilename, str("filename")))}
+		md := &inboxMedia{ConvID: m.ConversationID, MsgID: m.ID, Kind: m.Type,
+			Filename: media.SafeFilename(cmp.Or(m.MediaFilename, str("filename")))}
 		b.Text = str("caption")
 		switch {
 		case !b.Out:
@@ -264,7 +265,7 @@ func inboxBubbleOf(m store.Message) inboxBubble {
 			}
 		}
 		for _, c := range cards {
-			cv := inboxCard{Name: inboxFirst(c.Name.Formatted, c.Name.First)}
+			cv := inboxCard{Name: cmp.Or(c.Name.Formatted, c.Name.First)}
 			for _, p := range c.Phones {
 				cv.Phones = append(cv.Phones, p.Phone)
 			}
@@ -374,13 +375,4 @@ func inboxSafeLink(s string) string {
 		return ""
 	}
 	return u.String()
-}
-
-func inboxFirst(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }

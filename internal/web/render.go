@@ -204,6 +204,13 @@ func staticHandler() http.Handler {
 
 // funcs are the template helpers shared by every page.
 var funcs = template.FuncMap{
+	// sub hands a nested template the page's View with other Data, so that a part rendered inside a page (a
+	// bubble, a list) sees the same language and session as when it is rendered alone as a fragment.
+	"sub": func(v *View, data any) *View {
+		c := *v
+		c.Data = data
+		return &c
+	},
 	// ago is a compact relative time ("5 min", "3 h", "2 d") for lists; the full time goes in a title.
 	"ago": func(L *Lang, now, t time.Time) string {
 		if t.IsZero() {
