@@ -17,10 +17,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wagate/wagate/internal/childproc"
 	"github.com/wagate/wagate/internal/store"
 	"github.com/wagate/wagate/internal/store/postgres"
 	"github.com/wagate/wagate/internal/store/postgres/pgtest"
@@ -83,9 +83,7 @@ type server struct {
 	t       *testing.T
 	URL     string // http://127.0.0.1:port, no trailing slash
 	LogPath string // the child's stdout and stderr
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when the process has exited
-	waitErr error         // cmd.Wait's result, valid once done is closed
+	p       *childproc.Proc
 }
 
 // start runs `wagate serve` with a clean environment (no WAGATE_* variables from the caller's), listening on a
@@ -137,56 +135,29 @@ func launch(t *testing.T, env map[string]string) (*server, error) {
 	for k, v := range env {
 		vars[k] = v
 	}
-	logFile, err := os.CreateTemp(t.TempDir(), "wagate-*.log")
+	kv := make([]string, 0, len(vars))
+	for k, v := range vars {
+		kv = append(kv, k+"="+v)
+	}
+	p, err := childproc.Start("wagate", binary, []string{"serve"}, childproc.Env(kv...))
 	if err != nil {
 		return nil, err
 	}
-	s := &server{t: t, URL: "http://127.0.0.1:" + port, LogPath: logFile.Name(), done: make(chan struct{})}
-	s.cmd = exec.Command(binary, "serve")
-	s.cmd.Env = childEnv(vars)
-	s.cmd.SysProcAttr = procAttr()
-	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
-	if err := s.cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start wagate: %w", err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		logFile.Close()
-		close(s.done)
-	}()
+	s := &server{t: t, URL: "http://127.0.0.1:" + port, LogPath: p.LogPath(), p: p}
 	t.Cleanup(func() {
-		if !s.exited() {
-			_ = s.cmd.Process.Signal(syscall.SIGKILL)
-			<-s.done
-		}
+		_ = p.Kill() // a no-op error when the test stopped it already
 		if t.Failed() {
-			t.Logf("wagate log (%s, pid %d):\n%s", s.LogPath, s.cmd.Process.Pid, tail(s.LogPath, 64<<10))
+			t.Logf("wagate log (%s, pid %d):\n%s", p.LogPath(), p.Pid(), tail(p.LogPath(), 64<<10))
 		}
+		p.RemoveLog()
 	})
-	if err := s.waitReady(); err != nil {
-		if s.exited() && strings.Contains(tail(s.LogPath, 64<<10), "cannot listen") {
+	if err := childproc.WaitReady(context.Background(), p, s.URL+"/readyz", readyTimeout); err != nil {
+		if p.Exited() && strings.Contains(tail(p.LogPath(), 64<<10), "cannot listen") {
 			return nil, errPortTaken
 		}
 		return nil, err
 	}
 	return s, nil
-}
-
-// childEnv is the caller's environment without any wagate configuration, plus vars.
-func childEnv(vars map[string]string) []string {
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "WAGATE_") || strings.HasPrefix(k, "WHATSAPP_") || strings.HasPrefix(k, "THREESIXTY_") || k == "PORT" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	for k, v := range vars {
-		out = append(out, k+"="+v)
-	}
-	return out
 }
 
 var (
@@ -215,64 +186,22 @@ func freePort(t *testing.T) string {
 	}
 }
 
-func (s *server) exited() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (s *server) waitReady() error {
-	c := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		if s.exited() {
-			return fmt.Errorf("wagate exited before it was ready: %v", s.waitErr)
-		}
-		resp, err := c.Get(s.URL + "/readyz")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("/readyz answered %d", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("wagate not ready after %s (last: %v)", readyTimeout, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Kill sends SIGKILL, as a crash or the OOM killer would, and waits until the process is gone.
 func (s *server) Kill() {
 	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil && !s.exited() {
-		s.t.Fatalf("kill wagate: %v", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		s.t.Fatal("wagate still running 10s after SIGKILL")
+	if err := s.p.Kill(); err != nil {
+		s.t.Fatal(err)
 	}
 }
 
-// Stop sends SIGTERM and waits for a clean exit (status 0) within 30 seconds.
+// Stop sends SIGTERM and waits for a clean exit (status 0).
 func (s *server) Stop() {
 	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !s.exited() {
-		s.t.Fatalf("stop wagate: %v", err)
+	if err := s.p.Stop(); err != nil {
+		s.t.Fatal(err)
 	}
-	select {
-	case <-s.done:
-		if s.waitErr != nil {
-			s.t.Errorf("wagate did not exit cleanly after SIGTERM: %v", s.waitErr)
-		}
-	case <-time.After(30 * time.Second):
-		s.t.Fatal("wagate still running 30s after SIGTERM")
+	if err := s.p.Err(); err != nil {
+		s.t.Errorf("wagate did not exit cleanly after SIGTERM: %v", err)
 	}
 }
 
