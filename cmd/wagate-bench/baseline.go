@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -41,23 +40,29 @@ func baselineHandler() http.Handler {
 // runBaseline serves baselineHandler on 127.0.0.1:0 (or the address given as the only argument), prints
 // "listening <addr>" on stdout and serves until SIGTERM or SIGINT.
 func runBaseline(args []string, stdout, stderr io.Writer) int {
-	addr := "127.0.0.1:0"
 	if len(args) > 1 {
 		fmt.Fprintln(stderr, "usage: wagate-bench baseline [addr]")
 		return 2
 	}
+	return serveChild("baseline", baselineHandler(), args, stdout, stderr)
+}
+
+// serveChild serves h for a child server named name on 127.0.0.1:0 (or the address args[0]), prints
+// "listening <addr>" on stdout and serves until SIGTERM or SIGINT.
+func serveChild(name string, h http.Handler, args []string, stdout, stderr io.Writer) int {
+	addr := "127.0.0.1:0"
 	if len(args) == 1 {
 		addr = args[0]
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "baseline: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// The same server timeouts as wagate's, so that the two differ only in what their handlers do.
-	srv := &http.Server{Handler: baselineHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+	// The same server timeouts as wagate's, so that the servers differ only in what their handlers do.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -65,13 +70,13 @@ func runBaseline(args []string, stdout, stderr io.Writer) int {
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
-		fmt.Fprintf(stderr, "baseline: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "baseline: shutdown: %v\n", err)
+		fmt.Fprintf(stderr, "%s: shutdown: %v\n", name, err)
 		return 1
 	}
 	return 0
@@ -79,7 +84,13 @@ func runBaseline(args []string, stdout, stderr io.Writer) int {
 
 // startBaseline starts the baseline server as a child process and returns it with its base URL.
 func (e *Env) startBaseline(ctx context.Context) (*proc, string, error) {
-	p, err := e.procs.start("baseline", e.Self, []string{baselineCommand}, childEnv())
+	return e.startChild(ctx, "baseline", []string{baselineCommand})
+}
+
+// startChild starts wagate-bench itself with args (a hidden subcommand that serves HTTP) as the child process
+// name, and returns it with its base URL once it listens.
+func (e *Env) startChild(ctx context.Context, name string, args []string) (*proc, string, error) {
+	p, err := e.procs.start(name, e.Self, args, childEnv())
 	if err != nil {
 		return nil, "", err
 	}
@@ -91,14 +102,16 @@ func (e *Env) startBaseline(ctx context.Context) (*proc, string, error) {
 			return p, "http://" + addr, nil
 		}
 		if p.exited() {
-			return nil, "", fmt.Errorf("baseline exited while starting (%v): %s", p.Err(), p.logTail(20))
+			return nil, "", fmt.Errorf("%s exited while starting (%v): %s", name, p.Err(), p.logTail(20))
 		}
 		if time.Now().After(deadline) {
-			return nil, "", errors.New("baseline did not print its address within 10s")
+			_ = p.stop()
+			return nil, "", fmt.Errorf("%s did not print its address within 10s", name)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, "", fmt.Errorf("baseline: %w", ctx.Err())
+			_ = p.stop()
+			return nil, "", fmt.Errorf("%s: %w", name, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

@@ -50,6 +50,8 @@ func runChild(args []string) (int, bool) {
 	switch args[0] {
 	case baselineCommand:
 		return runBaseline(args[1:], os.Stdout, os.Stderr), true
+	case floorCommand:
+		return runFloor(args[1:], os.Stdout, os.Stderr), true
 	case sendLoopCommand:
 		return runSendLoop(args[1:], os.Stdout, os.Stderr), true
 	}

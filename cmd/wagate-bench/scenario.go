@@ -108,11 +108,11 @@ func wanted(only []string, s Scenario, target string) bool {
 	return len(targetNames) == 0 || slices.Contains(targetNames, target) || target == "baseline" && len(scenarioNames) > 0
 }
 
-// needsWagate reports whether any selected target runs wagate (every target but a baseline does).
+// needsWagate reports whether any selected target runs wagate (every target but a baseline or a floor does).
 func (e *Env) needsWagate(sel []Scenario) bool {
 	for _, s := range sel {
 		for _, t := range s.Targets {
-			if t != "baseline" && e.Want(s, t) {
+			if t != "baseline" && !strings.HasPrefix(t, "floor-") && e.Want(s, t) {
 				return true
 			}
 		}
