@@ -45,6 +45,19 @@ type Tx interface {
 	Raw() any
 }
 
+// Stmt is a statement with its arguments.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
+// Pipeliner is a Tx that sends several statements to the database in one round trip (PostgreSQL's pipeline).
+// They run in order, exactly as if executed one by one, and the first error stops the rest. A statement that
+// begins with PlanPerCall cannot be pipelined.
+type Pipeliner interface {
+	ExecAll(ctx context.Context, stmts []Stmt) error
+}
+
 // Driver is what a database package provides to the store.
 type Driver interface {
 	// Read returns the Conn used for reads outside transactions.

@@ -78,6 +78,23 @@ func (s *Store) inTx(ctx context.Context, fn func(Tx) error, commit func(context
 	return err
 }
 
+// execAll runs stmts in order in tx: in one round trip when the driver's transaction is a Pipeliner, else one
+// by one.
+func execAll(ctx context.Context, tx Tx, stmts []Stmt) error {
+	if t, ok := tx.(*emitTx); ok {
+		tx = t.Tx
+	}
+	if p, ok := tx.(Pipeliner); ok && len(stmts) > 1 {
+		return p.ExecAll(ctx, stmts)
+	}
+	for _, st := range stmts {
+		if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Rows per multi-row statement: far below both databases' limits on bound parameters.
 const emitChunk = 200
 

@@ -119,3 +119,56 @@ func TestPostgres_PlanPerCallIsNotKept(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPostgres_ExecAll checks the pipeline of the store's transactions: statements run in their order, the
+// first error stops the rest and rolls the transaction back, and a statement planned per call is refused.
+func TestPostgres_ExecAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openPool(t, 2)
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.Exec(ctx, `CREATE TABLE pipe (n INTEGER NOT NULL)`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(stmts ...store.Stmt) error {
+		return st.InTx(ctx, func(tx store.Tx) error {
+			p, ok := tx.(store.Pipeliner)
+			if !ok {
+				t.Fatalf("the store's transaction (%T) is not a Pipeliner", tx)
+			}
+			return p.ExecAll(ctx, stmts)
+		})
+	}
+	// Order: the update sees the first insert and not the second.
+	err = run(store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{1}},
+		store.Stmt{SQL: `UPDATE pipe SET n = n * 10`},
+		store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An error in the middle: nothing of the transaction stays.
+	err = run(store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{3}},
+		store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{nil}},
+		store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{4}})
+	if err == nil || !strings.Contains(err.Error(), "23502") {
+		t.Errorf("a NOT NULL violation in the middle: %v", err)
+	}
+	err = run(store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{5}},
+		store.Stmt{SQL: store.PlanPerCall + `UPDATE pipe SET n = n + 1`})
+	if err == nil || !strings.Contains(err.Error(), "cannot be pipelined") {
+		t.Errorf("a statement planned per call: %v", err)
+	}
+	var got string
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		return tx.QueryRow(ctx, `SELECT string_agg(n::text, ' ' ORDER BY n) FROM pipe`).Scan(&got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != "2 10" {
+		t.Errorf("rows %v, want [2 10]", got)
+	}
+}
