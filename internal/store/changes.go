@@ -44,8 +44,7 @@ const sqlNotify = `SELECT pg_notify($1, $2)`
 
 // Notify sends payload to the listeners of channel when tx commits (PostgreSQL only: LISTEN/NOTIFY).
 func (s *Store) Notify(ctx context.Context, tx Tx, channel, payload string) error {
-	var ignored any
-	if err := tx.QueryRow(ctx, sqlNotify, channel, payload).Scan(&ignored); err != nil {
+	if _, err := tx.Exec(ctx, sqlNotify, channel, payload); err != nil {
 		return fmt.Errorf("notify %s: %w", channel, err)
 	}
 	return nil

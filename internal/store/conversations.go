@@ -91,7 +91,8 @@ func (s *Store) conversationTouchMany(ctx context.Context, tx Tx, msgs []*Messag
 	}
 	// One statement per conversation (a multi-row UPDATE ... FROM (VALUES ...) costs PostgreSQL more than it
 	// saves), in the order of their ids: concurrent transactions lock the rows they share in the same order, so they
-	// wait for each other rather than deadlock. On PostgreSQL they go in one round trip.
+	// wait for each other rather than deadlock. On PostgreSQL they go in one round trip, with the transaction's next
+	// statement (execLater).
 	slices.SortFunc(touches, func(a, b *touch) int { return strings.Compare(a.id, b.id) })
 	now := ms(s.now())
 	stmts := make([]Stmt, len(touches))
@@ -99,7 +100,7 @@ func (s *Store) conversationTouchMany(ctx context.Context, tx Tx, msgs []*Messag
 		stmts[i] = Stmt{sqlConversationTouch, []any{t.id, ms(t.at), t.last.ID, preview(t.last), t.last.Direction, t.unread,
 			t.inbound, t.window, now}}
 	}
-	if err := execAll(ctx, tx, stmts); err != nil {
+	if err := execLater(ctx, tx, stmts...); err != nil {
 		return fmt.Errorf("conversation touch: %w", err)
 	}
 	for _, m := range msgs {

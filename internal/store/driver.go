@@ -52,10 +52,10 @@ type Stmt struct {
 }
 
 // Pipeliner is a Tx that sends several statements to the database in one round trip (PostgreSQL's pipeline).
-// They run in order, exactly as if executed one by one, and the first error stops the rest. A statement that
-// begins with PlanPerCall cannot be pipelined.
+// They run in order, exactly as if executed one by one, and the first error stops the rest; ExecAll returns the
+// number of rows each affected. A statement that begins with PlanPerCall cannot be pipelined.
 type Pipeliner interface {
-	ExecAll(ctx context.Context, stmts []Stmt) error
+	ExecAll(ctx context.Context, stmts []Stmt) ([]int64, error)
 }
 
 // Driver is what a database package provides to the store.

@@ -28,6 +28,88 @@ type emitTx struct {
 	Tx
 	pending []EventDeliveries
 	changes []Change // for the change sink
+	// later holds statements whose results nobody reads (see execLater), for a Pipeliner: they go to the
+	// database with the next statement run in the transaction, or before it commits.
+	later []Stmt
+	// err is the error of sending later when the caller could not be told (Raw), returned before the commit.
+	err error
+}
+
+// Exec runs the statements waiting in t.later and q in one round trip.
+func (t *emitTx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if len(t.later) == 0 || strings.HasPrefix(q, PlanPerCall) {
+		if err := t.flush(ctx); err != nil {
+			return 0, err
+		}
+		return t.Tx.Exec(ctx, q, args...)
+	}
+	stmts := append(t.later, Stmt{q, args})
+	t.later = nil
+	n, err := t.Tx.(Pipeliner).ExecAll(ctx, stmts)
+	if err != nil {
+		return 0, err
+	}
+	return n[len(n)-1], nil
+}
+
+// Query runs the statements waiting in t.later, then q.
+func (t *emitTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.Tx.Query(ctx, q, args...)
+}
+
+// QueryRow runs the statements waiting in t.later, then q.
+func (t *emitTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	if err := t.flush(ctx); err != nil {
+		return errRow{err}
+	}
+	return t.Tx.QueryRow(ctx, q, args...)
+}
+
+// Raw runs the statements waiting in t.later, since the caller is about to use the transaction directly.
+func (t *emitTx) Raw() any {
+	if err := t.flush(context.Background()); err != nil && t.err == nil {
+		t.err = err
+	}
+	return t.Tx.Raw()
+}
+
+// flush runs the statements waiting in t.later.
+func (t *emitTx) flush(ctx context.Context) error {
+	if len(t.later) == 0 {
+		return nil
+	}
+	stmts := t.later
+	t.later = nil
+	_, err := t.Tx.(Pipeliner).ExecAll(ctx, stmts)
+	return err
+}
+
+// errRow is a Row whose Scan returns err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// execLater runs stmts in tx, in order, whose results (rows affected, errors aside) the caller does not need. In a
+// transaction begun by Store.InTx on a Pipeliner they wait, and go to the database in one round trip with the
+// next statement the transaction runs (or before it commits); an error then fails that statement, and with it the
+// transaction. Otherwise they run now.
+func execLater(ctx context.Context, tx Tx, stmts ...Stmt) error {
+	if t, ok := tx.(*emitTx); ok {
+		if _, ok := t.Tx.(Pipeliner); ok {
+			for _, st := range stmts {
+				if strings.HasPrefix(st.SQL, PlanPerCall) {
+					return fmt.Errorf("store: a statement planned per call cannot wait: %.60s", st.SQL)
+				}
+			}
+			t.later = append(t.later, stmts...)
+			return nil
+		}
+		tx = t.Tx
+	}
+	return execAll(ctx, tx, stmts)
 }
 
 // EmitDefer queues e to be written, with its deliveries and their jobs, at the end of tx (before it commits),
@@ -58,19 +140,24 @@ func (s *Store) inTx(ctx context.Context, fn func(Tx) error, commit func(context
 			return err
 		}
 		if len(t.pending) > 0 {
-			ids, err := s.AppEventsInsert(ctx, tx, t.pending)
+			ids, err := s.AppEventsInsert(ctx, t, t.pending)
 			if err != nil {
 				return err
 			}
-			if err := enq.EnqueueDeliveries(ctx, tx, ids); err != nil {
+			if err := enq.EnqueueDeliveries(ctx, t, ids); err != nil {
 				return err
 			}
 		}
 		if len(t.changes) > 0 {
 			changes = t.changes
-			return s.changes.BeforeCommit(ctx, tx, changes)
+			if err := s.changes.BeforeCommit(ctx, t, changes); err != nil {
+				return err
+			}
 		}
-		return nil
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
+		return t.err
 	})
 	if err == nil && len(changes) > 0 {
 		s.changes.AfterCommit(changes)
@@ -82,10 +169,14 @@ func (s *Store) inTx(ctx context.Context, fn func(Tx) error, commit func(context
 // by one.
 func execAll(ctx context.Context, tx Tx, stmts []Stmt) error {
 	if t, ok := tx.(*emitTx); ok {
+		if err := t.flush(ctx); err != nil {
+			return err
+		}
 		tx = t.Tx
 	}
 	if p, ok := tx.(Pipeliner); ok && len(stmts) > 1 {
-		return p.ExecAll(ctx, stmts)
+		_, err := p.ExecAll(ctx, stmts)
+		return err
 	}
 	for _, st := range stmts {
 		if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {

@@ -42,7 +42,8 @@ func (s *Store) EventInsertMany(ctx context.Context, tx Tx, evs []*Event) error 
 		for _, ev := range chunk {
 			args = append(args, s.eventArgs(ev)...)
 		}
-		if _, err := tx.Exec(ctx, sqlEventInsertHead+valuesList(len(chunk), 17), args...); err != nil {
+		// Nothing reads what the insert returns: on PostgreSQL it goes with the transaction's next statement.
+		if err := execLater(ctx, tx, Stmt{sqlEventInsertHead + valuesList(len(chunk), 17), args}); err != nil {
 			return fmt.Errorf("event insert: %w", err)
 		}
 	}

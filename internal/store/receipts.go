@@ -97,7 +97,8 @@ func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem
 	}
 	for args := range slices.Chunk(park, receiptChunk*parkedCols) {
 		n := len(args) / parkedCols
-		if _, err := tx.Exec(ctx, sqlParkedInsertHead+valuesList(n, parkedCols)+sqlParkedInsertTail, args...); err != nil {
+		// Nothing reads what the insert returns: on PostgreSQL it goes with the transaction's next statement.
+		if err := execLater(ctx, tx, Stmt{sqlParkedInsertHead + valuesList(n, parkedCols) + sqlParkedInsertTail, args}); err != nil {
 			return nil, fmt.Errorf("receipt park: %w", err)
 		}
 	}

@@ -235,23 +235,26 @@ type pgTx struct {
 func (t pgTx) Raw() any { return t.tx }
 
 // ExecAll sends stmts in one batch: one round trip, run in order in the transaction.
-func (t pgTx) ExecAll(ctx context.Context, stmts []store.Stmt) error {
+func (t pgTx) ExecAll(ctx context.Context, stmts []store.Stmt) ([]int64, error) {
 	b := &pgx.Batch{}
 	for _, st := range stmts {
 		if strings.HasPrefix(st.SQL, store.PlanPerCall) {
 			// A batch runs in the connection's mode, which keeps plans.
-			return fmt.Errorf("postgres: a statement planned per call cannot be pipelined: %.60s", st.SQL)
+			return nil, fmt.Errorf("postgres: a statement planned per call cannot be pipelined: %.60s", st.SQL)
 		}
 		b.Queue(st.SQL, store.TextArgs(st.Args)...)
 	}
 	br := t.tx.SendBatch(ctx, b)
-	for range stmts {
-		if _, err := br.Exec(); err != nil {
+	n := make([]int64, len(stmts))
+	for i := range stmts {
+		tag, err := br.Exec()
+		if err != nil {
 			_ = br.Close()
-			return err
+			return nil, fmt.Errorf("statement %d of %d sent together: %w", i+1, len(stmts), err)
 		}
+		n[i] = tag.RowsAffected()
 	}
-	return br.Close()
+	return n, br.Close()
 }
 
 // LockTx takes transaction-scoped advisory locks on the keys, in their order.

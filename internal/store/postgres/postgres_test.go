@@ -139,7 +139,11 @@ func TestPostgres_ExecAll(t *testing.T) {
 			if !ok {
 				t.Fatalf("the store's transaction (%T) is not a Pipeliner", tx)
 			}
-			return p.ExecAll(ctx, stmts)
+			n, err := p.ExecAll(ctx, stmts)
+			if err == nil && len(n) != len(stmts) {
+				t.Errorf("%d counts for %d statements", len(n), len(stmts))
+			}
+			return err
 		})
 	}
 	// Order: the update sees the first insert and not the second.

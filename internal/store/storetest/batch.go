@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -12,8 +13,60 @@ import (
 
 // batchTests check that the batch forms of the write path have the effects of their one-by-one forms.
 var batchTests = map[string]func(*testing.T, *store.Store){
-	"MessageInsertMany": testMessageInsertMany,
-	"ReceiptApplyMany":  testReceiptApplyMany,
+	"MessageInsertMany":      testMessageInsertMany,
+	"ReceiptApplyMany":       testReceiptApplyMany,
+	"DeferredStatementFails": testDeferredStatementFails,
+}
+
+// withChangeSink runs fn with a change sink installed. The store then hands out its own transactions, in which,
+// on PostgreSQL, statements whose results nobody reads wait and go to the database with the next one: the write
+// path's tests run this way too, since it must not change what they do.
+func withChangeSink(fn func(*testing.T, *store.Store)) func(*testing.T, *store.Store) {
+	return func(t *testing.T, st *store.Store) {
+		st.SetChangeSink(&changeSink{})
+		fn(t, st)
+	}
+}
+
+// testDeferredStatementFails checks that a failing statement of the write path fails its transaction, also when
+// it was sent later than it was made (PostgreSQL): nothing of the transaction is kept.
+func testDeferredStatementFails(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	st.SetChangeSink(&changeSink{})
+	first := &store.Event{Channel: "default", Body: []byte(`{"n":1}`), State: store.EventProcessed}
+	tx(t, st, func(tx store.Tx) error { return st.EventInsertMany(ctx, tx, []*store.Event{first}) })
+	var convID, contactID string
+	tx(t, st, func(tx store.Tx) error {
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34696247358", WAID: "34696247358"})
+		if err != nil {
+			return err
+		}
+		contactID = c.ID
+		convID, err = st.ConversationEnsure(ctx, tx, "default", c.ID)
+		return err
+	})
+	second := &store.Event{Channel: "default", Body: []byte(`{"n":2}`), State: store.EventProcessed}
+	again := &store.Event{ID: first.ID, Channel: "default", Body: []byte(`{"n":3}`), State: store.EventProcessed}
+	msg := &store.Message{Channel: "default", ConversationID: convID, ContactID: contactID, Direction: store.DirectionIn,
+		ProviderID: "wamid.LOST", Type: "text", Text: "lost", ProviderTime: time.Now()}
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		if _, err := st.MessageInsertMany(ctx, tx, []*store.Message{msg}); err != nil {
+			return err
+		}
+		return st.EventInsertMany(ctx, tx, []*store.Event{second, again})
+	})
+	if err == nil {
+		t.Fatal("inserting an event id twice succeeded")
+	}
+	if _, err := st.EventGet(ctx, nil, second.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an event of the failed transaction: %v", err)
+	}
+	if m, err := st.MessageGetByProviderID(ctx, "default", "wamid.LOST"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the message of the failed transaction: %+v, %v", m, err)
+	}
+	if c, err := st.ConversationGet(ctx, convID); err != nil || c.LastMessageID != "" || c.UnreadCount != 0 {
+		t.Errorf("the conversation of the failed transaction: %+v, %v", c, err)
+	}
 }
 
 func testMessageInsertMany(t *testing.T, st *store.Store) {

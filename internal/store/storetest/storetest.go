@@ -59,6 +59,9 @@ func Run(t *testing.T, open Opener) {
 	for name, fn := range batchTests {
 		tests[name] = fn
 	}
+	for _, name := range []string{"MessageInsertMany", "ReceiptApplyMany", "EventInsertMany", "ReceiptParkedThenApplied", "ReceiptsEveryOrder"} {
+		tests[name+"WithChangeSink"] = withChangeSink(tests[name])
+	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
