@@ -278,7 +278,7 @@ func ingestFloor(ctx context.Context, env *Env, base *Target, key, label, db str
 		if err := checkFloorRows(ctx, dsn, m.OK()); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", label, err))
 		} else {
-			env.Logf("   %s: stored and checked: %d webhooks acknowledged, one row each", label, m.OK())
+			env.Logf("   %s: stored and checked: %s webhooks acknowledged, one row each", label, formatRate(float64(m.OK())))
 		}
 	}
 	if len(t.rounds) == 0 {
