@@ -22,19 +22,32 @@ const baselineCommand = "baseline"
 // baselineHandler is the least any webhook receiver does: read the body, decode its JSON and answer 200.
 func baselineHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, `{"ok":false,"error":"could not read the body"}`, http.StatusBadRequest)
-			return
-		}
 		var v map[string]any
-		if err := json.Unmarshal(body, &v); err != nil {
-			http.Error(w, `{"ok":false,"error":"body is not a JSON object"}`, http.StatusBadRequest)
+		if _, ok := decodeBody(w, r, &v); !ok {
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true}`+"\n")
+		answerOK(w)
 	})
+}
+
+// decodeBody reads r's body and decodes its JSON into v; on failure it answers 400 and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) ([]byte, bool) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, `{"ok":false,"error":"could not read the body"}`, http.StatusBadRequest)
+		return nil, false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		http.Error(w, `{"ok":false,"error":"body is not a JSON object"}`, http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}
+
+// answerOK writes the baseline's answer.
+func answerOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":true}`+"\n")
 }
 
 // runBaseline serves baselineHandler on 127.0.0.1:0 (or the address given as the only argument), prints

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,12 +19,12 @@ import (
 )
 
 // The floor of webhook ingest: the least a receiver does that answers, as wagate must, only once a webhook is
-// durable and deduplicated on its provider message id. It reads the body, decodes its JSON like the baseline,
-// takes the id of the first message or receipt it carries, and appends the raw body under that id to a table
-// with a unique index on it, in group commits (one multi-row INSERT ... ON CONFLICT DO NOTHING a commit) that
-// are on disk before it answers. It keeps no contact, conversation, message or receipt, so it shows what
-// durability and deduplication alone cost on the machine and database at hand: wagate's ratio cannot exceed
-// the floor's.
+// durable and deduplicated on its provider message id. It reads the body, decodes the ids of its messages and
+// receipts (no more of the JSON than that: wagate decodes it whole), and appends the raw body under the first id
+// to a table with a unique index on it, in group commits (one multi-row INSERT ... ON CONFLICT DO NOTHING a
+// commit) that are on disk before it answers. It keeps no contact, conversation, message or receipt, so it shows
+// what durability and deduplication alone cost on the machine and database at hand: wagate's ratio cannot
+// exceed the floor's.
 
 // floorCommand is the hidden subcommand that runs the floor server on a database.
 const floorCommand = "floor"
@@ -157,60 +156,53 @@ func floorHandler(s *floorStore) http.Handler {
 		}()
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, `{"ok":false,"error":"could not read the body"}`, http.StatusBadRequest)
-			return
-		}
-		var v map[string]any
-		if err := json.Unmarshal(body, &v); err != nil {
-			http.Error(w, `{"ok":false,"error":"body is not a JSON object"}`, http.StatusBadRequest)
+		var hook cloudIDs
+		body, ok := decodeBody(w, r, &hook)
+		if !ok {
 			return
 		}
 		done := make(chan error, 1)
-		queue <- floorItem{id: floorProviderID(v, body), body: body, done: done}
+		queue <- floorItem{id: hook.providerID(body), body: body, done: done}
 		if err := <-done; err != nil {
 			fmt.Fprintf(os.Stderr, "floor: commit: %v\n", err)
 			http.Error(w, `{"ok":false,"error":"not stored"}`, http.StatusInternalServerError)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true}`+"\n")
+		answerOK(w)
 	})
 }
 
-// floorProviderID returns the id of the first message or receipt of a Cloud API webhook, or else the SHA-256
-// of the body, so that a retried body is stored once.
-func floorProviderID(v map[string]any, body []byte) string {
-	value := path(v, "entry", 0, "changes", 0, "value")
-	for _, k := range []string{"messages", "statuses"} {
-		if id, ok := path(value, k, 0, "id").(string); ok && id != "" {
-			return id
+// cloudIDs is the least of a Cloud API webhook a receiver must decode to deduplicate it: the ids of its
+// messages and receipts.
+type cloudIDs struct {
+	Entry []struct {
+		Changes []struct {
+			Value struct {
+				Messages []struct {
+					ID string `json:"id"`
+				} `json:"messages"`
+				Statuses []struct {
+					ID string `json:"id"`
+				} `json:"statuses"`
+			} `json:"value"`
+		} `json:"changes"`
+	} `json:"entry"`
+}
+
+// providerID returns the id of the webhook's first message or receipt, or else the SHA-256 of its body, so that a
+// retried body is stored once.
+func (h cloudIDs) providerID(body []byte) string {
+	if len(h.Entry) > 0 && len(h.Entry[0].Changes) > 0 {
+		v := h.Entry[0].Changes[0].Value
+		if len(v.Messages) > 0 && v.Messages[0].ID != "" {
+			return v.Messages[0].ID
+		}
+		if len(v.Statuses) > 0 && v.Statuses[0].ID != "" {
+			return v.Statuses[0].ID
 		}
 	}
 	sum := sha256.Sum256(body)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// path walks decoded JSON by object keys and array indexes; nil when a step is missing or of another kind.
-func path(v any, steps ...any) any {
-	for _, s := range steps {
-		switch k := s.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			a, ok := v.([]any)
-			if !ok || k >= len(a) {
-				return nil
-			}
-			v = a[k]
-		}
-	}
-	return v
 }
 
 // runFloor serves floorHandler on the database args[0] (a PostgreSQL URL or a directory for SQLite), on

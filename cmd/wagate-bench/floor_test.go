@@ -16,7 +16,7 @@ import (
 
 // TestFloorHandler checks the floor on both databases: it answers like the baseline once a webhook is stored,
 // stores a retried body once (by its message or receipt id, or by its hash when it names none), and stores
-// nothing for a body that is not JSON.
+// nothing for a body that is not JSON or not shaped like a webhook.
 func TestFloorHandler(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
@@ -52,8 +52,10 @@ func TestFloorHandler(t *testing.T) {
 					t.Fatalf("%s: HTTP %d", b, code)
 				}
 			}
-			if code := post([]byte("{")); code != http.StatusBadRequest {
-				t.Errorf("bad JSON: HTTP %d, want 400", code)
+			for _, b := range []string{"{", `{"entry":"x"}`} {
+				if code := post([]byte(b)); code != http.StatusBadRequest {
+					t.Errorf("%s: HTTP %d, want 400", b, code)
+				}
 			}
 			n, err := s.count(ctx)
 			if err != nil {
@@ -75,12 +77,12 @@ func TestFloorHandler(t *testing.T) {
 func TestFloorProviderID(t *testing.T) {
 	g := newWebhookGen()
 	for i, want := range []string{g.wamid(0, "in"), g.wamid(1, "out")} {
-		if got := floorProviderID(decode(t, g.body(i)), g.body(i)); got != want {
+		if got := decode(t, g.body(i)).providerID(g.body(i)); got != want {
 			t.Errorf("body %d: %q, want %q", i, got, want)
 		}
 	}
-	for _, b := range []string{`{"entry":[]}`, `{"entry":[{"changes":[{"value":{"messages":[{"id":7}]}}]}]}`, `{"entry":"x"}`} {
-		if got := floorProviderID(decode(t, []byte(b)), []byte(b)); !strings.HasPrefix(got, "sha256:") || len(got) != 7+64 {
+	for _, b := range []string{`{"entry":[]}`, `{"entry":[{"changes":[{"value":{"messages":[{"id":""}]}}]}]}`, `{"object":"x"}`} {
+		if got := decode(t, []byte(b)).providerID([]byte(b)); !strings.HasPrefix(got, "sha256:") || len(got) != 7+64 {
 			t.Errorf("%s: %q, want the body's hash", b, got)
 		}
 	}
@@ -120,9 +122,9 @@ func TestRunFloorOnly(t *testing.T) {
 	}
 }
 
-func decode(t *testing.T, b []byte) map[string]any {
+func decode(t *testing.T, b []byte) cloudIDs {
 	t.Helper()
-	var v map[string]any
+	var v cloudIDs
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,22 @@ func withChangeSink(fn func(*testing.T, *store.Store)) func(*testing.T, *store.S
 	}
 }
 
+// conversation returns a new contact of WhatsApp id waID and its conversation on the default channel.
+func conversation(t *testing.T, st *store.Store, waID string) (contactID, conversationID string) {
+	t.Helper()
+	ctx := context.Background()
+	tx(t, st, func(tx store.Tx) error {
+		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+" + waID, WAID: waID})
+		if err != nil {
+			return err
+		}
+		contactID = c.ID
+		conversationID, err = st.ConversationEnsure(ctx, tx, "default", c.ID)
+		return err
+	})
+	return contactID, conversationID
+}
+
 // testDeferredStatementFails checks that a failing statement of the write path fails its transaction, also when
 // it was sent later than it was made (PostgreSQL): nothing of the transaction is kept.
 func testDeferredStatementFails(t *testing.T, st *store.Store) {
@@ -35,16 +51,7 @@ func testDeferredStatementFails(t *testing.T, st *store.Store) {
 	st.SetChangeSink(&changeSink{})
 	first := &store.Event{Channel: "default", Body: []byte(`{"n":1}`), State: store.EventProcessed}
 	tx(t, st, func(tx store.Tx) error { return st.EventInsertMany(ctx, tx, []*store.Event{first}) })
-	var convID, contactID string
-	tx(t, st, func(tx store.Tx) error {
-		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34696247358", WAID: "34696247358"})
-		if err != nil {
-			return err
-		}
-		contactID = c.ID
-		convID, err = st.ConversationEnsure(ctx, tx, "default", c.ID)
-		return err
-	})
+	contactID, convID := conversation(t, st, "34696247358")
 	second := &store.Event{Channel: "default", Body: []byte(`{"n":2}`), State: store.EventProcessed}
 	again := &store.Event{ID: first.ID, Channel: "default", Body: []byte(`{"n":3}`), State: store.EventProcessed}
 	msg := &store.Message{Channel: "default", ConversationID: convID, ContactID: contactID, Direction: store.DirectionIn,
@@ -74,16 +81,7 @@ func testMessageInsertMany(t *testing.T, st *store.Store) {
 	base := time.Now().Truncate(time.Second)
 	known, _ := inbound(t, st, "default", "+34696247355", "wamid.KNOWN", base.Add(-time.Hour))
 	convA := known.ConversationID
-	var convB, contactB string
-	tx(t, st, func(tx store.Tx) error {
-		c, err := st.ContactResolve(ctx, tx, store.ContactInput{Phone: "+34696247356", WAID: "34696247356"})
-		if err != nil {
-			return err
-		}
-		contactB = c.ID
-		convB, err = st.ConversationEnsure(ctx, tx, "default", c.ID)
-		return err
-	})
+	contactB, convB := conversation(t, st, "34696247356")
 	msg := func(conv, contact, providerID string, at time.Time) *store.Message {
 		return &store.Message{Channel: "default", ConversationID: conv, ContactID: contact, Direction: store.DirectionIn,
 			ProviderID: providerID, Type: "text", Text: "text of " + providerID, ProviderTime: at}
