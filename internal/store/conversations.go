@@ -97,8 +97,8 @@ func (s *Store) conversationTouchMany(ctx context.Context, tx Tx, msgs []*Messag
 	now := ms(s.now())
 	stmts := make([]Stmt, len(touches))
 	for i, t := range touches {
-		stmts[i] = Stmt{sqlConversationTouch, []any{t.id, ms(t.at), t.last.ID, preview(t.last), t.last.Direction, t.unread,
-			t.inbound, t.window, now}}
+		stmts[i] = Stmt{Op: "conversation touch", SQL: sqlConversationTouch, Args: []any{t.id, ms(t.at), t.last.ID, preview(t.last),
+			t.last.Direction, t.unread, t.inbound, t.window, now}}
 	}
 	if err := execLater(ctx, tx, stmts...); err != nil {
 		return fmt.Errorf("conversation touch: %w", err)

@@ -47,6 +47,9 @@ type Tx interface {
 
 // Stmt is a statement with its arguments.
 type Stmt struct {
+	// Op names the operation in an error ("event insert"): a statement sent together with others may fail
+	// after its caller has returned.
+	Op   string
 	SQL  string
 	Args []any
 }

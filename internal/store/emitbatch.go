@@ -23,7 +23,8 @@ type DeliveryEnqueuer interface {
 
 // emitTx is the transaction Store.InTx hands out while an emitter or a change sink is installed. It collects the domain events
 // emitted in it, which are written together, with multi-row statements, just before the transaction commits:
-// a webhook batch of hundreds of messages costs a handful of round trips instead of several per message.
+// a webhook batch of hundreds of messages costs a handful of round trips instead of several per message. On a
+// Pipeliner it also holds the statements whose results nobody reads (execLater) until the next statement.
 type emitTx struct {
 	Tx
 	pending []EventDeliveries
@@ -43,7 +44,7 @@ func (t *emitTx) Exec(ctx context.Context, q string, args ...any) (int64, error)
 		}
 		return t.Tx.Exec(ctx, q, args...)
 	}
-	stmts := append(t.later, Stmt{q, args})
+	stmts := append(t.later, Stmt{SQL: q, Args: args})
 	t.later = nil
 	n, err := t.Tx.(Pipeliner).ExecAll(ctx, stmts)
 	if err != nil {

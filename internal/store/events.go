@@ -43,7 +43,7 @@ func (s *Store) EventInsertMany(ctx context.Context, tx Tx, evs []*Event) error 
 			args = append(args, s.eventArgs(ev)...)
 		}
 		// Nothing reads what the insert returns: on PostgreSQL it goes with the transaction's next statement.
-		if err := execLater(ctx, tx, Stmt{sqlEventInsertHead + valuesList(len(chunk), 17), args}); err != nil {
+		if err := execLater(ctx, tx, Stmt{Op: "event insert", SQL: sqlEventInsertHead + valuesList(len(chunk), 17), Args: args}); err != nil {
 			return fmt.Errorf("event insert: %w", err)
 		}
 	}

@@ -98,7 +98,8 @@ func (s *Store) ReceiptApplyMany(ctx context.Context, tx Tx, items []ReceiptItem
 	for args := range slices.Chunk(park, receiptChunk*parkedCols) {
 		n := len(args) / parkedCols
 		// Nothing reads what the insert returns: on PostgreSQL it goes with the transaction's next statement.
-		if err := execLater(ctx, tx, Stmt{sqlParkedInsertHead + valuesList(n, parkedCols) + sqlParkedInsertTail, args}); err != nil {
+		st := Stmt{Op: "receipt park", SQL: sqlParkedInsertHead + valuesList(n, parkedCols) + sqlParkedInsertTail, Args: args}
+		if err := execLater(ctx, tx, st); err != nil {
 			return nil, fmt.Errorf("receipt park: %w", err)
 		}
 	}

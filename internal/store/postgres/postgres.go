@@ -3,6 +3,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -250,7 +251,7 @@ func (t pgTx) ExecAll(ctx context.Context, stmts []store.Stmt) ([]int64, error) 
 		tag, err := br.Exec()
 		if err != nil {
 			_ = br.Close()
-			return nil, fmt.Errorf("statement %d of %d sent together: %w", i+1, len(stmts), err)
+			return nil, fmt.Errorf("%s (statement %d of %d sent together): %w", cmp.Or(stmts[i].Op, "statement"), i+1, len(stmts), err)
 		}
 		n[i] = tag.RowsAffected()
 	}

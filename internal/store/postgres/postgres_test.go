@@ -155,9 +155,9 @@ func TestPostgres_ExecAll(t *testing.T) {
 	}
 	// An error in the middle: nothing of the transaction stays.
 	err = run(store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{3}},
-		store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{nil}},
+		store.Stmt{Op: "null insert", SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{nil}},
 		store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{4}})
-	if err == nil || !strings.Contains(err.Error(), "23502") {
+	if err == nil || !strings.Contains(err.Error(), "23502") || !strings.Contains(err.Error(), "null insert (statement 2 of 3 sent together)") {
 		t.Errorf("a NOT NULL violation in the middle: %v", err)
 	}
 	err = run(store.Stmt{SQL: `INSERT INTO pipe (n) VALUES ($1)`, Args: []any{5}},
