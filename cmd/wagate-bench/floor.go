@@ -38,7 +38,7 @@ var floorTargets = []struct{ key, label, db string }{
 	{"floor-postgres", "floor: durable, deduplicated raw body, PostgreSQL", "postgres"},
 }
 
-// floorSchema creates the floor's one table.
+// The floor's one table, in each dialect, and the count of its rows.
 const (
 	floorSchemaSQLite   = `CREATE TABLE IF NOT EXISTS floor_events (id INTEGER PRIMARY KEY, provider_id TEXT NOT NULL UNIQUE, received_at INTEGER NOT NULL, body BLOB NOT NULL)`
 	floorSchemaPostgres = `CREATE TABLE IF NOT EXISTS floor_events (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, provider_id TEXT NOT NULL UNIQUE, received_at BIGINT NOT NULL, body BYTEA NOT NULL)`
