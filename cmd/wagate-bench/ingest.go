@@ -52,12 +52,12 @@ var ingestAbout = `
   handler that reads the body, decodes its JSON into a map and answers 200 ` + "`{\"ok\":true}`" + `. It gets the same
   bodies.
 - **floor** (of webhook ingest): the least a receiver does that answers, as wagate must, only once a webhook is durable
-  and deduplicated, in a process of its own: the baseline's handler, plus the raw body appended under the id of its
-  message or receipt to one table with a unique index on that id, in group commits (one multi-row
-  ` + "`INSERT ... ON CONFLICT DO NOTHING`" + ` a commit, up to 256 webhooks; SQLite in WAL mode with synchronous=FULL, PostgreSQL
-  with fsync on and two writers) that are on disk before the answer. It keeps no contact, conversation, message or
-  receipt. Its ratio is what durability and deduplication alone leave on this machine: wagate's cannot be higher. It
-  is checked like wagate: its table must hold every webhook it acknowledged.
+  and deduplicated, in a process of its own: it reads the body, decodes only the id of its message or receipt (wagate
+  decodes the whole body) and appends the raw body under that id to one table with a unique index on it, in group
+  commits (one multi-row ` + "`INSERT ... ON CONFLICT DO NOTHING`" + ` a commit, up to 256 webhooks; SQLite in WAL mode
+  with synchronous=FULL, PostgreSQL with fsync on and two writers) that are on disk before the answer. It keeps no
+  contact, conversation, message or receipt. Its ratio is what durability and deduplication alone leave on this
+  machine: wagate's cannot be higher. It is checked like wagate: its table must hold every webhook it acknowledged.
 `
 
 // ingestTargets are the wagate targets of the scenario: -only name and table label.
