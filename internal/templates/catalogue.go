@@ -179,14 +179,31 @@ func (c *Catalogue) Sync(ctx context.Context, channel string) (SyncResult, error
 		return SyncResult{Channel: channel}, fmt.Errorf("template sync %s: %w", channel, err)
 	}
 	list = dedupe(list)
-	if err := c.st.InTx(ctx, func(tx store.Tx) error { return c.st.TemplateReplace(ctx, tx, channel, list) }); err != nil {
-		return SyncResult{Channel: channel}, fmt.Errorf("template sync %s: %w", channel, err)
-	}
 	at := c.now()
 	s := newSet(list, at)
-	c.mu.Lock()
-	c.sets[channel] = s
-	c.mu.Unlock()
+	c.mu.RLock()
+	prev := c.sets[channel]
+	c.mu.RUnlock()
+	// The new set is installed before the commit, so that nobody who reads the templates from the database (the
+	// API's list, another part of this instance) can see them there before a send can use them; a failed commit
+	// puts the previous set back.
+	err = c.st.InTx(ctx, func(tx store.Tx) error {
+		if err := c.st.TemplateReplace(ctx, tx, channel, list); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.sets[channel] = s
+		c.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		c.mu.Lock()
+		if c.sets[channel] == s {
+			c.sets[channel] = prev
+		}
+		c.mu.Unlock()
+		return SyncResult{Channel: channel}, fmt.Errorf("template sync %s: %w", channel, err)
+	}
 	res := SyncResult{Channel: channel, Count: len(list), Approved: len(s.approved), SyncedAt: at}
 	c.log.Info("templates synced", "channel", channel, "templates", res.Count, "approved", res.Approved)
 	return res, nil
