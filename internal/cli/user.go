@@ -137,20 +137,14 @@ func (e Env) user(ctx context.Context, args []string) int {
 			fmt.Fprintf(e.Stdout, "%s is disabled already\n", u.Email)
 			return 0
 		}
-		last, err := web.IsLastDirector(ctx, st, u)
-		if err != nil {
-			fmt.Fprintf(e.Stderr, "wagate user disable: %v\n", err)
-			return 1
-		}
-		if last {
-			fmt.Fprintf(e.Stderr, "wagate user disable: %s is the last active director: add another one first (wagate user add --role director)\n", u.Email)
-			return 1
-		}
 		u.DisabledAt, done = time.Now(), "disabled"
 	case "enable":
 		u.DisabledAt, done = time.Time{}, "enabled"
 	}
-	if err := st.UserUpdate(ctx, u); err != nil {
+	if err := st.UserUpdate(ctx, u); errors.Is(err, store.ErrLastDirector) {
+		fmt.Fprintf(e.Stderr, "wagate user %s: %s is the last active director: add another one first (wagate user add --role director)\n", sub, u.Email)
+		return 1
+	} else if err != nil {
 		fmt.Fprintf(e.Stderr, "wagate user %s: %v\n", sub, err)
 		return 1
 	}

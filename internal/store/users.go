@@ -38,6 +38,18 @@ type WebSession struct {
 // ErrUserExists is returned by UserInsert for an email that is already taken.
 var ErrUserExists = errors.New("a user with this email already exists")
 
+// ErrLastDirector is returned by UserUpdate for a change that would leave no active director: nobody could
+// administer wagate any more.
+var ErrLastDirector = errors.New("the last active director cannot be demoted or disabled")
+
+// DirectorRole is the role of the users who administer wagate (the web package names the roles).
+const DirectorRole = "director"
+
+// usersLockKey is the lock every change of a user takes (Driver.LockTx), so that two changes that each leave
+// another director (two directors demoted at once) cannot together leave none. It is "wagate\x00\x01" in ASCII, far
+// from the hashed keys of provider ids in practice.
+const usersLockKey int64 = 0x7761676174650001
+
 const (
 	sqlUserColumns = `id, email, name, role, password_hash, language, created_at, last_login_at, disabled_at`
 	sqlUserInsert  = `INSERT INTO users (` + sqlUserColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0)
@@ -48,7 +60,8 @@ const (
 	sqlUserCount   = `SELECT COUNT(*) FROM users`
 	sqlUserUpdate  = `UPDATE users SET name = $2, role = $3, password_hash = $4, language = $5, disabled_at = $6
 	WHERE id = $1`
-	sqlUserLogin = `UPDATE users SET last_login_at = $2 WHERE id = $1`
+	sqlUserLogin     = `UPDATE users SET last_login_at = $2 WHERE id = $1`
+	sqlUserDirectors = `SELECT COUNT(*) FROM users WHERE role = $1 AND disabled_at = 0`
 
 	sqlSessionInsert = `INSERT INTO web_sessions (hash, user_id, csrf, created_at, expires_at, last_seen_at)
 	VALUES ($1, $2, $3, $4, $5, $4)`
@@ -143,19 +156,31 @@ func (s *Store) UserCount(ctx context.Context) (int, error) {
 }
 
 // UserUpdate saves u's name, role, password hash, language and disabled time. Disabling a user or changing
-// their password also ends their sessions, in the same transaction.
+// their password also ends their sessions, in the same transaction. A change that would leave no active
+// director is refused with ErrLastDirector, also when two such changes run at once.
 func (s *Store) UserUpdate(ctx context.Context, u User) error {
-	old, err := s.UserGet(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	err = s.InTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, sqlUserUpdate, u.ID, u.Name, u.Role, u.PasswordHash, u.Language, ms(u.DisabledAt))
+	err := s.InTx(ctx, func(tx Tx) error {
+		if err := s.drv.LockTx(ctx, tx, usersLockKey); err != nil {
+			return err
+		}
+		old, err := scanUser(tx.QueryRow(ctx, sqlUserByID, u.ID))
+		if errors.Is(err, ErrNoRows) {
+			return fmt.Errorf("user %s: %w", u.ID, ErrNotFound)
+		}
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return fmt.Errorf("user %s: %w", u.ID, ErrNotFound)
+		if _, err := tx.Exec(ctx, sqlUserUpdate, u.ID, u.Name, u.Role, u.PasswordHash, u.Language, ms(u.DisabledAt)); err != nil {
+			return err
+		}
+		if activeDirector(old) && !activeDirector(u) {
+			var n int
+			if err := tx.QueryRow(ctx, sqlUserDirectors, DirectorRole).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("user %s: %w", old.Email, ErrLastDirector)
+			}
 		}
 		if u.PasswordHash != old.PasswordHash || u.Disabled() && !old.Disabled() {
 			_, err = tx.Exec(ctx, sqlSessionDeleteUser, u.ID)
@@ -167,6 +192,8 @@ func (s *Store) UserUpdate(ctx context.Context, u User) error {
 	}
 	return nil
 }
+
+func activeDirector(u User) bool { return u.Role == DirectorRole && !u.Disabled() }
 
 // UserLoggedIn records a successful sign-in.
 func (s *Store) UserLoggedIn(ctx context.Context, id string, at time.Time) error {

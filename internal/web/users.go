@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -104,28 +103,6 @@ func (h *Handler) targetUser(r *http.Request) (store.User, error) {
 	return h.st.UserGet(r.Context(), r.PathValue("id"))
 }
 
-// IsLastDirector reports whether u is the only active director: demoting or disabling them would leave nobody
-// who can administer wagate. The web UI and `wagate user` both refuse that.
-func IsLastDirector(ctx context.Context, st *store.Store, u store.User) (bool, error) {
-	if u.Role != string(RoleDirector) || u.Disabled() {
-		return false, nil
-	}
-	us, err := st.UserList(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, o := range us {
-		if o.ID != u.ID && o.Role == string(RoleDirector) && !o.Disabled() {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-func (h *Handler) lastDirector(ctx context.Context, u store.User) (bool, error) {
-	return IsLastDirector(ctx, h.st, u)
-}
-
 func (h *Handler) userRole(w http.ResponseWriter, r *http.Request, s *Session) error {
 	u, err := h.targetUser(r)
 	if err != nil {
@@ -135,17 +112,10 @@ func (h *Handler) userRole(w http.ResponseWriter, r *http.Request, s *Session) e
 	if !ValidRole(role) {
 		return h.renderUsers(w, r, s, http.StatusUnprocessableEntity, usersView{Error: s.L.T("users.bad_role"), Target: u.ID})
 	}
-	if role != u.Role && role != string(RoleDirector) {
-		last, err := h.lastDirector(r.Context(), u)
-		if err != nil {
-			return err
-		}
-		if last {
-			return h.renderUsers(w, r, s, http.StatusConflict, usersView{Error: s.L.T("users.last_director"), Target: u.ID})
-		}
-	}
 	u.Role = role
-	if err := h.st.UserUpdate(r.Context(), u); err != nil {
+	if err := h.st.UserUpdate(r.Context(), u); errors.Is(err, store.ErrLastDirector) {
+		return h.renderUsers(w, r, s, http.StatusConflict, usersView{Error: s.L.T("users.last_director"), Target: u.ID})
+	} else if err != nil {
 		return err
 	}
 	h.log.Info("user role changed", "email", u.Email, "role", role, "by", s.User.Email)
@@ -192,15 +162,10 @@ func (h *Handler) userDisable(w http.ResponseWriter, r *http.Request, s *Session
 		usersDoneRedirect(w, r, "disabled")
 		return nil
 	}
-	last, err := h.lastDirector(r.Context(), u)
-	if err != nil {
-		return err
-	}
-	if last {
-		return h.renderUsers(w, r, s, http.StatusConflict, usersView{Error: s.L.T("users.last_director"), Target: u.ID})
-	}
 	u.DisabledAt = h.now()
-	if err := h.st.UserUpdate(r.Context(), u); err != nil {
+	if err := h.st.UserUpdate(r.Context(), u); errors.Is(err, store.ErrLastDirector) {
+		return h.renderUsers(w, r, s, http.StatusConflict, usersView{Error: s.L.T("users.last_director"), Target: u.ID})
+	} else if err != nil {
 		return err
 	}
 	h.log.Info("user disabled", "email", u.Email, "by", s.User.Email)

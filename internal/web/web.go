@@ -26,8 +26,8 @@ type Role string
 
 // The roles. A director may do everything an agent may.
 const (
-	RoleDirector Role = "director" // administers channels, users and tokens, runs the connection check
-	RoleAgent    Role = "agent"    // reads and answers conversations
+	RoleDirector Role = store.DirectorRole // administers channels, users and tokens, runs the connection check
+	RoleAgent    Role = "agent"            // reads and answers conversations
 )
 
 // Roles lists the roles.

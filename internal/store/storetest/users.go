@@ -17,6 +17,84 @@ var userTests = map[string]func(*testing.T, *store.Store){
 	"SessionLifecycle": testSessionLifecycle,
 	"ChangeFeed":       testChangeFeed,
 	"RateBuckets":      testRateBuckets,
+	"LastDirector":     testLastDirector,
+}
+
+// testLastDirector checks that no change leaves wagate without an active director, also when two directors are
+// demoted at the same time (each change alone would leave the other).
+func testLastDirector(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	add := func(email, role string) store.User {
+		t.Helper()
+		u := store.User{Email: email, Name: email, Role: role, PasswordHash: "h"}
+		if err := st.UserInsert(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	a, b, agent := add("a@example.com", store.DirectorRole), add("b@example.com", store.DirectorRole), add("c@example.com", "agent")
+	demote := func(u store.User) error {
+		u.Role = "agent"
+		return st.UserUpdate(ctx, u)
+	}
+	if err := demote(a); err != nil {
+		t.Fatalf("demoting one of two directors: %v", err)
+	}
+	if err := demote(b); !errors.Is(err, store.ErrLastDirector) {
+		t.Fatalf("demoting the last director: %v, want ErrLastDirector", err)
+	}
+	disabled := b
+	disabled.DisabledAt = time.Now()
+	if err := st.UserUpdate(ctx, disabled); !errors.Is(err, store.ErrLastDirector) {
+		t.Fatalf("disabling the last director: %v, want ErrLastDirector", err)
+	}
+	if got, _ := st.UserGet(ctx, b.ID); got.Role != store.DirectorRole || got.Disabled() {
+		t.Fatalf("the last director after refused changes: %+v", got)
+	}
+	// Other changes go on as before: the last director's own password, an agent's.
+	b.PasswordHash, agent.PasswordHash = "h2", "h2"
+	if err := st.UserUpdate(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UserUpdate(ctx, agent); err != nil {
+		t.Fatal(err)
+	}
+	// Two directors demoted at once: exactly one change is refused, every time.
+	a.Role = store.DirectorRole
+	if err := st.UserUpdate(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 20 {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, 2)
+		for i, u := range []store.User{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = demote(u)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			if errors.Is(err, store.ErrLastDirector) {
+				refused++
+			} else if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if refused != 1 {
+			t.Fatalf("round %d: %d of two concurrent demotions refused, want 1: %v", round, refused, errs)
+		}
+		for _, u := range []store.User{a, b} {
+			if err := st.UserUpdate(ctx, u); err != nil {
+				t.Fatalf("round %d: restoring %s: %v", round, u.Email, err)
+			}
+		}
+	}
 }
 
 func testUserLifecycle(t *testing.T, st *store.Store) {
@@ -24,7 +102,7 @@ func testUserLifecycle(t *testing.T, st *store.Store) {
 	if n, err := st.UserCount(ctx); err != nil || n != 0 {
 		t.Fatalf("empty store: %d users, %v", n, err)
 	}
-	u := store.User{Email: " Ana@Example.COM ", Name: "Ana", Role: "director", PasswordHash: "h1"}
+	u := store.User{Email: " Ana@Example.COM ", Name: "Ana", Role: "agent", PasswordHash: "h1"}
 	if err := st.UserInsert(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +117,7 @@ func testUserLifecycle(t *testing.T, st *store.Store) {
 		t.Fatal("user without password hash accepted")
 	}
 	got, err := st.UserGetByEmail(ctx, "ana@EXAMPLE.com")
-	if err != nil || got.ID != u.ID || got.Role != "director" || got.PasswordHash != "h1" || got.Disabled() {
+	if err != nil || got.ID != u.ID || got.Role != "agent" || got.PasswordHash != "h1" || got.Disabled() {
 		t.Fatalf("by email: %+v %v", got, err)
 	}
 	if _, err := st.UserGetByEmail(ctx, "nobody@example.com"); !errors.Is(err, store.ErrNotFound) {
@@ -48,7 +126,7 @@ func testUserLifecycle(t *testing.T, st *store.Store) {
 	if _, err := st.UserGet(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	got.Language, got.Role = "es", "agent"
+	got.Language, got.Role = "es", store.DirectorRole
 	if err := st.UserUpdate(ctx, got); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +134,7 @@ func testUserLifecycle(t *testing.T, st *store.Store) {
 		t.Fatal(err)
 	}
 	list, err := st.UserList(ctx)
-	if err != nil || len(list) != 1 || list[0].Language != "es" || list[0].Role != "agent" ||
+	if err != nil || len(list) != 1 || list[0].Language != "es" || list[0].Role != store.DirectorRole ||
 		list[0].LastLoginAt.UnixMilli() != 1_700_000_000_000 {
 		t.Fatalf("list: %+v %v", list, err)
 	}
