@@ -46,12 +46,11 @@ const (
 )
 
 // floorStore is the floor's database: exec runs one statement in a transaction of its own, durable when it
-// returns; dollar says whether its placeholders are $n (PostgreSQL) rather than ?.
+// returns.
 type floorStore struct {
 	exec    func(ctx context.Context, q string, args ...any) error
 	count   func(ctx context.Context) (int, error)
 	close   func()
-	dollar  bool
 	writers int
 }
 
@@ -76,7 +75,7 @@ func openFloor(ctx context.Context, dsn string) (*floorStore, error) {
 				err = pool.QueryRow(ctx, floorCount).Scan(&n)
 				return n, err
 			},
-			close: pool.Close, dollar: true, writers: 2,
+			close: pool.Close, writers: 2,
 		}, nil
 	}
 	// WAL with synchronous=FULL: a commit fsyncs the log before it returns. One connection: SQLite has one writer.
@@ -102,19 +101,15 @@ func openFloor(ctx context.Context, dsn string) (*floorStore, error) {
 	}, nil
 }
 
-// floorInsert returns the multi-row insert of n webhooks.
-func (s *floorStore) floorInsert(n int) string {
+// floorInsert returns the multi-row insert of n webhooks, with $n placeholders (both drivers take them).
+func floorInsert(n int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO floor_events (provider_id, received_at, body) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if s.dollar {
-			fmt.Fprintf(&b, "($%d,$%d,$%d)", 3*i+1, 3*i+2, 3*i+3)
-		} else {
-			b.WriteString("(?,?,?)")
-		}
+		fmt.Fprintf(&b, "($%d,$%d,$%d)", 3*i+1, 3*i+2, 3*i+3)
 	}
 	b.WriteString(" ON CONFLICT (provider_id) DO NOTHING")
 	return b.String()
@@ -148,7 +143,7 @@ func floorHandler(s *floorStore) http.Handler {
 				for _, it := range batch {
 					args = append(args, it.id, now, it.body)
 				}
-				err := s.exec(context.Background(), s.floorInsert(len(batch)), args...)
+				err := s.exec(context.Background(), floorInsert(len(batch)), args...)
 				for _, it := range batch {
 					it.done <- err
 				}

@@ -96,21 +96,25 @@ func (r errRow) Scan(...any) error { return r.err }
 // execLater runs stmts in tx, in order, whose results (rows affected, errors aside) the caller does not need. In a
 // transaction begun by Store.InTx on a Pipeliner they wait, and go to the database in one round trip with the
 // next statement the transaction runs (or before it commits); an error then fails that statement, and with it the
-// transaction. Otherwise they run now.
+// transaction. Otherwise they run now, in one round trip on a Pipeliner.
 func execLater(ctx context.Context, tx Tx, stmts ...Stmt) error {
 	if t, ok := tx.(*emitTx); ok {
 		if _, ok := t.Tx.(Pipeliner); ok {
-			for _, st := range stmts {
-				if strings.HasPrefix(st.SQL, PlanPerCall) {
-					return fmt.Errorf("store: a statement planned per call cannot wait: %.60s", st.SQL)
-				}
-			}
 			t.later = append(t.later, stmts...)
 			return nil
 		}
 		tx = t.Tx
 	}
-	return execAll(ctx, tx, stmts)
+	if p, ok := tx.(Pipeliner); ok && len(stmts) > 1 {
+		_, err := p.ExecAll(ctx, stmts)
+		return err
+	}
+	for _, st := range stmts {
+		if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EmitDefer queues e to be written, with its deliveries and their jobs, at the end of tx (before it commits),
@@ -164,27 +168,6 @@ func (s *Store) inTx(ctx context.Context, fn func(Tx) error, commit func(context
 		s.changes.AfterCommit(changes)
 	}
 	return err
-}
-
-// execAll runs stmts in order in tx: in one round trip when the driver's transaction is a Pipeliner, else one
-// by one.
-func execAll(ctx context.Context, tx Tx, stmts []Stmt) error {
-	if t, ok := tx.(*emitTx); ok {
-		if err := t.flush(ctx); err != nil {
-			return err
-		}
-		tx = t.Tx
-	}
-	if p, ok := tx.(Pipeliner); ok && len(stmts) > 1 {
-		_, err := p.ExecAll(ctx, stmts)
-		return err
-	}
-	for _, st := range stmts {
-		if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Rows per multi-row statement: far below both databases' limits on bound parameters.
